@@ -1,0 +1,17 @@
+"""Bullion Exchanges dealer plugin. A JavaScript storefront: the tier table is rendered in the browser; JSON-LD offers carry the card price."""
+
+from staktrakr.hookspecs import hookimpl
+from staktrakr.models import DealerProfile
+
+PROFILE = DealerProfile(
+    id="bullionexchanges",
+    name="Bullion Exchanges",
+    homepage="https://www.bullionexchanges.com",
+    browser=True,
+    browser_wait_ms=1500,
+)
+
+
+@hookimpl
+def staktrakr_dealer_profiles() -> list[DealerProfile]:
+    return [PROFILE]

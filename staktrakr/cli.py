@@ -1,0 +1,253 @@
+"""The `staktrakr` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .catalogue import catalogue_coin
+from .config import Config, load_config
+from .errors import StaktrakrError
+from .models import Coin
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True)
+
+
+class Context:
+    """Lazily built configuration shared by the subcommands."""
+
+    def __init__(self) -> None:
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config()
+        return self._config
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="staktrakr")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Bullion dealer prices, spot and Goldback feeds, published as a static JSON API."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.ensure_object(Context)
+
+
+# -- plugins ------------------------------------------------------------------------------------
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_context
+def plugins_command(ctx: Context, as_json: bool) -> None:
+    """List loaded plugins, where they come from and the hooks each implements."""
+    from .plugins import build_plugin_manager, list_plugins
+
+    infos = list_plugins(build_plugin_manager(ctx.config))
+    if as_json:
+        click.echo(json.dumps([info.__dict__ for info in infos], indent=2))
+        return
+    table = Table("plugin", "origin", "version", "hooks")
+    for info in infos:
+        table.add_row(info.name, info.origin, info.version, ", ".join(info.hooks))
+    console.print(table)
+
+
+# -- providers ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def providers() -> None:
+    """Inspect the providers (which dealer pages are crawled for which coin)."""
+
+
+@providers.command("list")
+@click.option("--coin", "coins", multiple=True, help="Only this coin slug (repeatable).")
+@click.option("--vendor", "vendors", multiple=True, help="Only this dealer id (repeatable).")
+@click.option("--all", "show_all", is_flag=True, help="Also list disabled entries.")
+@pass_context
+def providers_list(ctx: Context, coins: tuple[str, ...], vendors: tuple[str, ...], show_all: bool) -> None:
+    """Print a table of coin x dealer URLs."""
+    from .providers import resolve_providers
+    from .store import open_database
+
+    with open_database(ctx.config) as db:
+        provider_set = resolve_providers(ctx.config, db)
+    table = Table("coin", "metal", "oz", "dealer", "enabled", "url(s)", title=f"providers from {provider_set.source}")
+    rows = 0
+    for slug, by_vendor in provider_set.listings.items():
+        if coins and slug not in coins:
+            continue
+        coin = provider_set.coins[slug]
+        for vendor, listing in by_vendor.items():
+            if vendors and vendor not in vendors:
+                continue
+            if not listing.active and not show_all:
+                continue
+            table.add_row(slug, coin.metal.value, f"{coin.weight_oz:g}", vendor, "yes" if listing.active else "no", "\n".join(listing.urls) or "-")
+            rows += 1
+    console.print(table)
+    console.print(f"{rows} listing(s), {len(provider_set.targets())} enabled targets in total")
+
+
+# -- database -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Manage the local database."""
+
+
+@db.command("migrate")
+@pass_context
+def db_migrate(ctx: Context) -> None:
+    """Create the database or bring it to the latest schema."""
+    from .store import Database
+
+    with Database.open_local(ctx.config.STAKTRAKR_DB, migrate=False) as database:
+        before = database.schema_version()
+        applied = database.migrate()
+        after = database.schema_version()
+    if applied:
+        click.echo(f"{ctx.config.STAKTRAKR_DB}: schema {before} -> {after} (applied {', '.join(map(str, applied))})")
+    else:
+        click.echo(f"{ctx.config.STAKTRAKR_DB}: schema {after}, up to date")
+
+
+@db.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def db_status(ctx: Context, as_json: bool) -> None:
+    """Row counts per table and the last run of each poller."""
+    from .store import open_database
+    from .store.runs import last_run_per_poller
+    from .store.snapshots import count_rows
+
+    tables = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", "goldback_rates", "provider_coins", "provider_vendors")
+    with open_database(ctx.config) as database:
+        counts = {t: count_rows(database, t) for t in tables}
+        runs = last_run_per_poller(database)
+        version = database.schema_version()
+    if as_json:
+        click.echo(json.dumps({"database": str(ctx.config.STAKTRAKR_DB), "schema_version": version, "rows": counts, "last_runs": runs}, indent=2))
+        return
+    console.print(f"database {ctx.config.STAKTRAKR_DB} (schema {version})")
+    table = Table("table", "rows")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    console.print(table)
+    runs_table = Table("poller", "job", "started", "status", "targets", "captured", "failures", "seconds", title="last run per poller")
+    for run in runs:
+        runs_table.add_row(
+            run["poller_id"], run["job"], run["started_at"], run["status"], str(run["total"]),
+            str(run["captured"]), str(run["failures"]), f"{run['duration_s'] or 0:.1f}",
+        )  # fmt: skip
+    console.print(runs_table if runs else "no runs yet")
+
+
+# -- extract ------------------------------------------------------------------------------------
+
+
+def _coin(ctx: Context, slug: str) -> Coin:
+    from .providers import resolve_providers
+    from .store import open_database
+
+    coin = catalogue_coin(slug)
+    if coin is None:
+        with open_database(ctx.config) as database:
+            coin = resolve_providers(ctx.config, database).coins.get(slug)
+    if coin is None:
+        raise click.BadParameter(f"unknown coin {slug!r} (not in the catalogue or the providers)", param_hint="--coin")
+    return coin
+
+
+@cli.command("extract")
+@click.option("--vendor", required=True, help="Dealer id, e.g. apmex.")
+@click.option("--coin", "coin_slug", required=True, help="Coin slug, e.g. ase.")
+@click.option("--file", "file_path", type=click.Path(path_type=Path), help="A saved product page.")
+@click.option("--url", help="Download this URL like the crawl does (browser for dealers that need it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@pass_context
+def extract_command(ctx: Context, vendor: str, coin_slug: str, file_path: Path | None, url: str | None, as_json: bool) -> None:
+    """Show what the extraction chain decides for one page, and why."""
+    from .extract_cli import extract_file, extract_url
+
+    if bool(file_path) == bool(url):
+        raise click.UsageError("give exactly one of --file or --url")
+    coin = _coin(ctx, coin_slug)
+    result = extract_file(ctx.config, coin, vendor, file_path) if file_path else extract_url(coin, vendor, url or "")
+    if as_json:
+        click.echo(json.dumps(result.as_public()))
+        return
+    for i, step in enumerate(result.steps, 1):
+        console.print(f"{i:2d}. {step}", markup=False, highlight=False)
+    price = f"{result.price:.2f}" if result.price is not None else "none"
+    console.print(
+        f"=> status {result.status.value}, price {price}, in stock {result.in_stock}, method {result.method}, reason: {result.reason}",
+        markup=False,
+        highlight=False,
+    )
+
+
+# -- demo -----------------------------------------------------------------------------------------
+
+
+@cli.command("demo")
+@click.option("--workdir", type=click.Path(path_type=Path), default=Path("var/demo"), show_default=True, help="Where the demo database and API go (recreated).")
+@click.option("--no-browser", is_flag=True, help="Skip the pages that need Chromium.")
+def demo_command(workdir: Path, no_browser: bool) -> None:
+    """Crawl the bundled sample dealer sites on 127.0.0.1 and print what was found."""
+    from .demo import run_demo
+
+    sys.exit(run_demo(workdir, browser=not no_browser, console=console))
+
+
+def _register_plugin_commands() -> None:
+    try:
+        from .plugins import get_plugin_manager
+
+        get_plugin_manager().hook.staktrakr_cli_commands(cli=cli)
+    except StaktrakrError:
+        pass  # reported by the command that needs the plugins
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point: user errors print one message, never a traceback."""
+    _register_plugin_commands()
+    try:
+        return cli.main(args=argv, prog_name="staktrakr", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except StaktrakrError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

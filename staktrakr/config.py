@@ -1,0 +1,156 @@
+"""Runtime configuration: environment variables validated once, Scrapy settings may override.
+
+Every field name is the environment variable's name, so an error message can name the
+variable the operator has to fix. Secrets are `SecretStr` so they never print by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from .errors import ConfigError
+
+_POLLER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class Config(BaseModel):
+    """The environment variables of DESIGN.md §4 (plus a few tuning knobs), typed."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    STAKTRAKR_DB: Path = Field(Path("var/staktrakr.db"), description="Local database file.")
+    TURSO_DATABASE_URL: str | None = Field(None, description="Turso database URL; sync is on when set.")
+    TURSO_AUTH_TOKEN: SecretStr | None = Field(None, description="Turso auth token (omit for a server without auth).")
+    POLLER_ID: str = Field("local", description="Name of this poller (api, home, ...); part of every row id.")
+    STAKTRAKR_PROVIDERS: str | None = Field(None, description="Providers file or https URL; default: database, then bundled set.")
+    STAKTRAKR_API_DIR: Path = Field(Path("var/api"), description="Export target: the data root holding api/, hourly/, 15min/.")
+    METAL_PRICE_API_KEY: SecretStr | None = Field(None, description="MetalPriceAPI key.")
+    METALPRICE_API_URL: str = Field("https://api.metalpriceapi.com", description="MetalPriceAPI base URL.")
+    GOLDBACK_URL: str = Field("https://www.goldback.com/exchange-rates/", description="Official Goldback rate page.")
+    GEMINI_API_KEY: SecretStr | None = Field(None, description="Gemini API key for the vision cross-check.")
+    VISION_ENABLED: bool = Field(False, description="Turn the vision cross-check on (needs GEMINI_API_KEY).")
+    GEMINI_BASE_URL: str | None = Field(None, description="Override the Gemini endpoint (tests, proxies).")
+    PROXY_TIERS: tuple[SecretStr, ...] = Field((), description="Proxy URLs tried in order after the direct attempt.")
+    API_GIT_REMOTE: SecretStr | None = Field(None, description="Git remote the API is pushed to (may embed a token).")
+    API_GIT_BRANCH: str = Field("api", description="Branch the API is committed to.")
+    STAKTRAKR_PLUGINS: tuple[str, ...] | None = Field(None, description="Only load these plugins (comma list).")
+    STAKTRAKR_TRACE_PLUGINS: bool = Field(False, description="Log every hook call.")
+
+    @field_validator("POLLER_ID")
+    @classmethod
+    def _poller_id(cls, value: str) -> str:
+        if not _POLLER_ID.match(value):
+            raise ValueError("must be 1-32 characters of a-z, 0-9, '-' or '_', starting with a letter or digit")
+        return value
+
+    @field_validator("TURSO_DATABASE_URL")
+    @classmethod
+    def _turso_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if urlsplit(value).scheme not in ("libsql", "https", "http", "wss", "ws"):
+            raise ValueError("must be a libsql://, https:// or http:// URL")
+        return value
+
+    @field_validator("METALPRICE_API_URL", "GOLDBACK_URL", "GEMINI_BASE_URL")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("PROXY_TIERS", mode="before")
+    @classmethod
+    def _proxy_tiers(cls, value: Any) -> Any:
+        items = _split_list(value)
+        for i, item in enumerate(items, 1):
+            parts = urlsplit(item)
+            if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+                # Never echo the value: a proxy URL usually carries credentials.
+                raise ValueError(f"tier {i} is not a proxy URL (http://, https:// or socks5://)")
+        return tuple(items)
+
+    @field_validator("STAKTRAKR_PLUGINS", mode="before")
+    @classmethod
+    def _plugin_names(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        return tuple(_split_list(value))
+
+    @field_validator("VISION_ENABLED", "STAKTRAKR_TRACE_PLUGINS", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+            raise ValueError("must be 1/0, true/false, yes/no or on/off")
+        return value
+
+    @property
+    def sync_enabled(self) -> bool:
+        return bool(self.TURSO_DATABASE_URL)
+
+    @property
+    def vision_active(self) -> bool:
+        return self.VISION_ENABLED and self.GEMINI_API_KEY is not None
+
+
+def _split_list(value: Any) -> list[str]:
+    """Accept a JSON list, a comma/whitespace separated string, or a sequence."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"is not a valid JSON list ({exc.msg})") from None
+        else:
+            return [part for part in re.split(r"[,\s]+", text) if part]
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Build the config from the environment; `overrides` (e.g. Scrapy `-s` settings) win.
+
+    Raises ConfigError naming each bad variable, without echoing secret values.
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for name in Config.model_fields:
+        if overrides is not None and overrides.get(name) not in (None, ""):
+            raw[name] = overrides.get(name)
+        elif environ.get(name) not in (None, ""):
+            raw[name] = environ[name]
+    try:
+        return Config(**raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "configuration"
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
+
+
+def config_from_settings(settings: Any) -> Config:
+    """Config for a Scrapy component: `-s NAME=value` overrides the environment."""
+    overrides = {name: settings.get(name) for name in Config.model_fields if settings.get(name) is not None}
+    return load_config(overrides)

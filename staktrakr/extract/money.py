@@ -1,0 +1,84 @@
+"""Finding dollar amounts in page text, with the words around them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Non-breaking, thin and zero-width spaces show up between "$" and the digits.
+_SPACES = re.compile(r"[\u00a0\u2007\u2009\u202f\u200b\u2060\s]+")
+_AMOUNT = re.compile(
+    r"(?P<neg>-\s*)?(?:US\s*)?\$\s*(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{1,2}))?(?!\d)(?!\s*[kKmM]\b)"
+    r"|(?P<int2>\d{1,3}(?:,\d{3})+|\d+)\.(?P<cents2>\d{2})\s*(?:USD|US\$)\b",
+)
+
+# Words right before an amount that mean "this is not the unit price".
+_NOT_PRICE_BEFORE = re.compile(
+    r"(save|saving|savings|off|over|above|under|below|orders?\s+of|spend|minimum|min\.?|max\.?|up\s+to|"
+    r"face\s+value|denomination|was|reg\.?|regular|msrp|list\s+price|compare\s+at|retail|"
+    r"as\s+low\s+as|starting\s+at|from|bid|ask|spot|change|buyback|sell\s+to\s+us|we\s+pay|earn|reward|"
+    r"credit|coupon|discount|fee|shipping|insurance|tax)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_NOT_PRICE_AFTER = re.compile(
+    r"^\s*(off\b|face\b|in\s+face|denomination|savings|shipping|or\s+more|\+\s*orders?|minimum|per\s+roll|"
+    r"per\s+tube|per\s+box|/\s*roll|/\s*tube|back\b|reward|cash\s*back|over\s+spot|above\s+spot|per\s+oz\s+over)",
+    re.IGNORECASE,
+)
+
+
+def clean_text(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: float
+    start: int
+    end: int
+    before: str  # up to 40 characters of text before the amount
+    after: str  # up to 40 characters after
+
+    @property
+    def looks_like_price(self) -> bool:
+        """False when the nearby words say it is a saving, threshold, face value, bid, …"""
+        return not (_NOT_PRICE_BEFORE.search(self.before) or _NOT_PRICE_AFTER.search(self.after))
+
+
+def find_amounts(text: str) -> list[Amount]:
+    """Every dollar amount in `text` (already cleaned), in order."""
+    amounts = []
+    for match in _AMOUNT.finditer(text):
+        if match.group("neg"):
+            continue
+        whole = match.group("int") or match.group("int2")
+        cents = match.group("cents") or match.group("cents2") or "0"
+        if len(cents) == 1:
+            cents += "0"
+        value = float(f"{whole.replace(',', '')}.{cents}")
+        amounts.append(
+            Amount(
+                value=value,
+                start=match.start(),
+                end=match.end(),
+                before=text[max(0, match.start() - 40) : match.start()],
+                after=text[match.end() : match.end() + 40],
+            )
+        )
+    return amounts
+
+
+def single_amount(text: str) -> float | None:
+    """The amount when `text` is essentially one price (a table cell, a price tag)."""
+    text = clean_text(text)
+    amounts = find_amounts(text)
+    if len(amounts) != 1:
+        return None
+    return amounts[0].value
+
+
+def round2(value: float) -> float:
+    """Half-up rounding to cents like JS Math.round(x*100)/100 (Python's round() is half-even)."""
+    import math
+
+    return math.floor(value * 100 + 0.5) / 100

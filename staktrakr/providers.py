@@ -1,0 +1,287 @@
+"""Providers: which dealer pages to crawl for which coin.
+
+Two file shapes are accepted:
+
+* flat (what the live API publishes): ``{slug: {vendor: url | null}}``; coin metadata comes
+  from the bundled catalogue;
+* rich: ``{"coins": {slug: {name, metal, weight_oz, [enabled], providers: [...]}}}`` where
+  each provider is ``{id, [name], [enabled], url | urls}``; ``providers`` may also be a mapping
+  ``{vendor: {url | urls, ...}}``.
+
+Every problem is reported with the file, coin, dealer and field, all at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict
+
+from .catalogue import catalogue_coin
+from .errors import ProvidersError
+from .models import Coin, Listing, Metal, Target
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_VENDOR = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+BUNDLED = "bundled providers"
+
+
+class ProviderSet(BaseModel):
+    """Coins and their dealer listings, in configuration order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    coins: dict[str, Coin]
+    listings: dict[str, dict[str, Listing]]
+
+    def vendors(self) -> list[str]:
+        """Every dealer id that appears, in first-seen order."""
+        seen: dict[str, None] = {}
+        for by_vendor in self.listings.values():
+            for vendor in by_vendor:
+                seen.setdefault(vendor, None)
+        return list(seen)
+
+    def targets(self, coins: Iterable[str] | None = None, vendors: Iterable[str] | None = None) -> list[Target]:
+        """Enabled (coin, dealer) pairs with at least one URL, optionally narrowed."""
+        coin_filter = set(coins) if coins is not None else None
+        vendor_filter = set(vendors) if vendors is not None else None
+        targets = []
+        for slug, by_vendor in self.listings.items():
+            coin = self.coins[slug]
+            if not coin.enabled or (coin_filter is not None and slug not in coin_filter):
+                continue
+            for vendor, listing in by_vendor.items():
+                if listing.active and (vendor_filter is None or vendor in vendor_filter):
+                    targets.append(Target(coin=coin, vendor=vendor, urls=listing.urls))
+        return targets
+
+    def flat(self) -> dict[str, dict[str, str]]:
+        """The public flat form: canonical (first) URL of every enabled listing; empty coins kept."""
+        return {
+            slug: {v: listing.urls[0] for v, listing in by_vendor.items() if listing.active}
+            for slug, by_vendor in self.listings.items()
+        }
+
+    def rich(self) -> dict[str, Any]:
+        """The rich form, which round-trips through `parse_providers`."""
+        coins: dict[str, Any] = {}
+        for slug, coin in self.coins.items():
+            entry: dict[str, Any] = {"name": coin.name, "metal": coin.metal.value, "weight_oz": coin.weight_oz}
+            if not coin.enabled:
+                entry["enabled"] = False
+            providers = []
+            for vendor, listing in self.listings.get(slug, {}).items():
+                provider: dict[str, Any] = {"id": vendor, "enabled": listing.enabled}
+                if listing.vendor_name:
+                    provider["name"] = listing.vendor_name
+                if len(listing.urls) == 1:
+                    provider["url"] = listing.urls[0]
+                elif listing.urls:
+                    provider["urls"] = list(listing.urls)
+                providers.append(provider)
+            entry["providers"] = providers
+            coins[slug] = entry
+        return {"coins": coins}
+
+
+def _check_url(value: Any, where: str, problems: list[str]) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{where}: must be a non-empty URL string (got {value!r})")
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https"):
+        problems.append(f"{where}: URL scheme must be http or https (got {parts.scheme or 'none'!r} in {value!r})")
+        return None
+    if not parts.netloc:
+        problems.append(f"{where}: URL has no host ({value!r})")
+        return None
+    return value.strip()
+
+
+def _where(slug: str, vendor: str | None = None, field: str | None = None) -> str:
+    text = f"coin {slug!r}"
+    if vendor is not None:
+        text += f", dealer {vendor!r}"
+    if field is not None:
+        text += f", field {field!r}"
+    return text
+
+
+def _parse_coin_meta(slug: str, raw: Mapping[str, Any], problems: list[str]) -> Coin | None:
+    known = catalogue_coin(slug)
+    name = raw.get("name", known.name if known else None)
+    metal = raw.get("metal", known.metal.value if known else None)
+    weight = raw.get("weight_oz", known.weight_oz if known else None)
+    enabled = raw.get("enabled", True)
+    ok = True
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f"{_where(slug, field='name')}: required (a non-empty string)")
+        ok = False
+    if metal not in {m.value for m in Metal}:
+        allowed = ", ".join(m.value for m in Metal)
+        problems.append(f"{_where(slug, field='metal')}: unknown metal {metal!r} (one of {allowed})")
+        ok = False
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+        problems.append(f"{_where(slug, field='weight_oz')}: must be a positive number (got {weight!r})")
+        ok = False
+    if not isinstance(enabled, bool):
+        problems.append(f"{_where(slug, field='enabled')}: must be true or false (got {enabled!r})")
+        ok = False
+    if not ok:
+        return None
+    return Coin(
+        slug=slug,
+        name=name.strip(),
+        metal=Metal(metal),
+        weight_oz=float(weight),
+        enabled=enabled,
+        fbp_url=raw.get("fbp_url") or None,
+        notes=raw.get("notes") or None,
+    )
+
+
+def _parse_listing(slug: str, vendor: str, raw: Mapping[str, Any], problems: list[str]) -> Listing | None:
+    before = len(problems)
+    if "url" in raw and "urls" in raw and raw["url"] is not None and raw["urls"] is not None:
+        problems.append(f"{_where(slug, vendor, 'urls')}: give either 'url' or 'urls', not both")
+    urls: list[str] = []
+    if raw.get("urls") is not None:
+        value = raw["urls"]
+        if not isinstance(value, list) or not value:
+            problems.append(f"{_where(slug, vendor, 'urls')}: must be a non-empty list of URLs")
+        else:
+            for i, item in enumerate(value):
+                url = _check_url(item, _where(slug, vendor, f"urls[{i}]"), problems)
+                if url:
+                    urls.append(url)
+    elif raw.get("url") is not None:
+        url = _check_url(raw["url"], _where(slug, vendor, "url"), problems)
+        if url:
+            urls.append(url)
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        problems.append(f"{_where(slug, vendor, 'enabled')}: must be true or false (got {enabled!r})")
+    if len(urls) != len(set(urls)):
+        problems.append(f"{_where(slug, vendor, 'urls')}: the same URL is listed twice")
+    if len(problems) > before:
+        return None
+    return Listing(
+        coin_slug=slug,
+        vendor=vendor,
+        urls=tuple(urls),
+        enabled=enabled,
+        vendor_name=raw.get("name") or None,
+        selector=raw.get("selector") or None,
+        hints=raw.get("hints") or None,
+    )
+
+
+def _provider_entries(slug: str, raw: Any, problems: list[str]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Normalise the `providers` list/mapping into (vendor id, entry) pairs."""
+    entries: list[tuple[str, Mapping[str, Any]]] = []
+    if isinstance(raw, Mapping):
+        for vendor, entry in raw.items():
+            if isinstance(entry, str) or entry is None:
+                entry = {"url": entry}
+            entries.append((vendor, entry))
+    elif isinstance(raw, list):
+        for i, entry in enumerate(raw):
+            if not isinstance(entry, Mapping):
+                problems.append(f"{_where(slug, field=f'providers[{i}]')}: must be an object with 'id' and 'url'")
+                continue
+            vendor = entry.get("id")
+            if not isinstance(vendor, str):
+                problems.append(f"{_where(slug, field=f'providers[{i}].id')}: required (the dealer id)")
+                continue
+            entries.append((vendor, entry))
+    else:
+        problems.append(f"{_where(slug, field='providers')}: must be a list of dealer entries")
+    return entries
+
+
+def parse_providers(data: Any, source: str) -> ProviderSet:
+    """Validate either shape; raise ProvidersError listing every problem."""
+    problems: list[str] = []
+    coins: dict[str, Coin] = {}
+    listings: dict[str, dict[str, Listing]] = {}
+    if not isinstance(data, Mapping):
+        raise ProvidersError(source, ["top level must be a JSON object"])
+    rich = isinstance(data.get("coins"), Mapping)
+    raw_coins: Mapping[str, Any] = data["coins"] if rich else data
+
+    for slug, raw in raw_coins.items():
+        if not isinstance(slug, str) or not _SLUG.match(slug):
+            problems.append(f"coin {slug!r}: slug must be lower-case words joined by '-'")
+            continue
+        if rich:
+            if not isinstance(raw, Mapping):
+                problems.append(f"{_where(slug)}: must be an object with name, metal, weight_oz, providers")
+                continue
+            coin = _parse_coin_meta(slug, raw, problems)
+            entries = _provider_entries(slug, raw.get("providers", []), problems)
+        else:
+            if not isinstance(raw, Mapping):
+                problems.append(f"{_where(slug)}: must be an object of dealer -> URL")
+                continue
+            coin = catalogue_coin(slug)
+            if coin is None:
+                problems.append(
+                    f"{_where(slug)}: not in the bundled catalogue; use the rich form to give name, metal and weight_oz"
+                )
+            entries = [(v, {"url": url}) for v, url in raw.items()]
+        by_vendor: dict[str, Listing] = {}
+        for vendor, entry in entries:
+            if not isinstance(vendor, str) or not _VENDOR.match(vendor):
+                problems.append(f"{_where(slug, str(vendor), 'id')}: dealer id must be lower-case letters/digits")
+                continue
+            if vendor in by_vendor:
+                problems.append(f"{_where(slug, vendor, 'id')}: duplicate dealer for this coin")
+                continue
+            listing = _parse_listing(slug, vendor, entry, problems)
+            if listing is not None:
+                by_vendor[vendor] = listing
+        if coin is not None:
+            coins[slug] = coin
+            listings[slug] = by_vendor
+    if problems:
+        raise ProvidersError(source, problems)
+    return ProviderSet(source=source, coins=coins, listings=listings)
+
+
+def load_providers_file(path: str | Path) -> ProviderSet:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProvidersError(str(path), [f"cannot read file: {exc.strerror or exc}"]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProvidersError(str(path), [f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"]) from None
+    return parse_providers(data, str(path))
+
+
+def load_bundled_providers() -> ProviderSet:
+    text = resources.files("staktrakr").joinpath("data/providers.json").read_text(encoding="utf-8")
+    return parse_providers(json.loads(text), BUNDLED)
+
+
+def resolve_providers(config: Any, db: Any = None) -> ProviderSet:
+    """The provider set in force: STAKTRAKR_PROVIDERS if set, else the database copy, else bundled."""
+    if config.STAKTRAKR_PROVIDERS:
+        return load_providers_file(config.STAKTRAKR_PROVIDERS)
+    if db is not None:
+        from .store.provider_tables import load_providers_rich
+
+        rich = load_providers_rich(db)
+        if rich is not None:
+            return parse_providers(rich, f"database {db.path}")
+    return load_bundled_providers()

@@ -1,0 +1,41 @@
+"""Spider loader: the spiders of `spiders/`, one `retail-<dealer>` per dealer, and plugin spiders."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.spiderloader import SpiderLoader
+
+from .config import config_from_settings
+from .errors import StaktrakrError
+from .plugins import build_plugin_manager, dealer_profiles
+from .providers import resolve_providers
+from .store import open_database
+
+logger = logging.getLogger(__name__)
+
+
+class StaktrakrSpiderLoader(SpiderLoader):
+    def __init__(self, settings: Any):
+        super().__init__(settings)
+        from spiders.retail import dealer_spider
+
+        try:
+            config = config_from_settings(settings)
+            pm = build_plugin_manager(config)
+            profiles = dealer_profiles(pm)
+            vendors = list(profiles)
+            try:
+                with open_database(config) as db:
+                    vendors += [v for v in resolve_providers(config, db).vendors() if v not in profiles]
+            except StaktrakrError as exc:
+                logger.warning("providers not loaded, listing dealers from plugins only: %s", exc)
+            for vendor in vendors:
+                spider = dealer_spider(vendor, profiles.get(vendor))
+                self._spiders.setdefault(spider.name, spider)
+            for extra in pm.hook.staktrakr_spiders():
+                for spider in extra or ():
+                    self._spiders.setdefault(spider.name, spider)
+        except StaktrakrError as exc:
+            logger.error("%s", exc)

@@ -1,0 +1,128 @@
+"""Numbered schema migrations. Append only; never edit one that has shipped.
+
+Every shared table has a TEXT primary key that embeds the poller id (see store/ids.py): two
+pollers sync into one Turso database where equal keys overwrite each other.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+    (
+        1,
+        "initial tables",
+        (
+            """CREATE TABLE IF NOT EXISTS price_snapshots (
+                id TEXT PRIMARY KEY,
+                run_id TEXT,
+                poller_id TEXT NOT NULL,
+                scraped_at TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                coin_slug TEXT NOT NULL,
+                vendor TEXT NOT NULL,
+                url TEXT,
+                price REAL,
+                in_stock INTEGER,
+                status TEXT NOT NULL,
+                method TEXT,
+                reason TEXT,
+                confidence REAL
+            )""",
+            "CREATE INDEX IF NOT EXISTS idx_snapshots_coin_vendor_time ON price_snapshots (coin_slug, vendor, scraped_at)",
+            "CREATE INDEX IF NOT EXISTS idx_snapshots_time ON price_snapshots (scraped_at)",
+            "CREATE INDEX IF NOT EXISTS idx_snapshots_run ON price_snapshots (run_id)",
+            """CREATE TABLE IF NOT EXISTS poller_runs (
+                run_id TEXT PRIMARY KEY,
+                poller_id TEXT NOT NULL,
+                job TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                status TEXT NOT NULL,
+                finish_reason TEXT,
+                total INTEGER NOT NULL DEFAULT 0,
+                captured INTEGER NOT NULL DEFAULT 0,
+                failures INTEGER NOT NULL DEFAULT 0,
+                ok_count INTEGER NOT NULL DEFAULT 0,
+                out_of_stock_count INTEGER NOT NULL DEFAULT 0,
+                wrong_product_count INTEGER NOT NULL DEFAULT 0,
+                blocked_count INTEGER NOT NULL DEFAULT 0,
+                no_price_count INTEGER NOT NULL DEFAULT 0,
+                error_count INTEGER NOT NULL DEFAULT 0,
+                duration_s REAL,
+                error TEXT
+            )""",
+            "CREATE INDEX IF NOT EXISTS idx_runs_poller_started ON poller_runs (poller_id, started_at)",
+            """CREATE TABLE IF NOT EXISTS provider_failures (
+                id TEXT PRIMARY KEY,
+                run_id TEXT,
+                poller_id TEXT NOT NULL,
+                coin_slug TEXT NOT NULL,
+                vendor TEXT NOT NULL,
+                url TEXT,
+                status TEXT NOT NULL,
+                reason TEXT,
+                failed_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX IF NOT EXISTS idx_failures_pair_time ON provider_failures (coin_slug, vendor, failed_at)",
+            """CREATE TABLE IF NOT EXISTS spot_prices (
+                id TEXT PRIMARY KEY,
+                poller_id TEXT NOT NULL,
+                metal TEXT NOT NULL,
+                spot REAL NOT NULL,
+                source TEXT NOT NULL,
+                timestamp TEXT NOT NULL,
+                timestamp_floor TEXT NOT NULL,
+                scraped_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX IF NOT EXISTS idx_spot_metal_floor ON spot_prices (metal, timestamp_floor)",
+            "CREATE INDEX IF NOT EXISTS idx_spot_floor ON spot_prices (timestamp_floor)",
+            """CREATE TABLE IF NOT EXISTS goldback_rates (
+                id TEXT PRIMARY KEY,
+                poller_id TEXT NOT NULL,
+                date TEXT NOT NULL,
+                g1_usd REAL NOT NULL,
+                scraped_at TEXT NOT NULL,
+                source TEXT NOT NULL,
+                url TEXT
+            )""",
+            "CREATE INDEX IF NOT EXISTS idx_goldback_date ON goldback_rates (date)",
+            """CREATE TABLE IF NOT EXISTS provider_coins (
+                slug TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                metal TEXT NOT NULL,
+                weight_oz REAL NOT NULL DEFAULT 1.0,
+                fbp_url TEXT,
+                notes TEXT,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS provider_vendors (
+                id TEXT PRIMARY KEY,
+                coin_slug TEXT NOT NULL,
+                vendor_id TEXT NOT NULL,
+                vendor_name TEXT,
+                url TEXT,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                selector TEXT,
+                hints TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX IF NOT EXISTS idx_vendors_coin ON provider_vendors (coin_slug)",
+        ),
+    ),
+    (
+        2,
+        "diagnostics on snapshots, ordered URL lists for listings",
+        (
+            # Why a page took long or failed is the first question an operator asks.
+            "ALTER TABLE price_snapshots ADD COLUMN http_status INTEGER",
+            "ALTER TABLE price_snapshots ADD COLUMN elapsed_ms INTEGER",
+            # The live system kept one `url` column and lost every fallback list (B-12).
+            "ALTER TABLE provider_vendors ADD COLUMN urls TEXT",
+            "CREATE INDEX IF NOT EXISTS idx_snapshots_poller_status ON price_snapshots (poller_id, status, scraped_at)",
+        ),
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]

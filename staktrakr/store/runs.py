@@ -1,0 +1,69 @@
+"""Crawl runs (`poller_runs`): one row per run, opened at start and closed at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..models import Status
+from .db import Database
+
+
+def start_run(db: Database, run_id: str, poller_id: str, job: str, started_at: str) -> None:
+    with db.transaction():
+        db.execute(
+            "INSERT INTO poller_runs (run_id, poller_id, job, started_at, status) VALUES (?, ?, ?, ?, 'running')",
+            (run_id, poller_id, job, started_at),
+        )
+
+
+def finish_run(
+    db: Database,
+    run_id: str,
+    *,
+    finished_at: str,
+    status: str,
+    finish_reason: str,
+    counts: Mapping[Status, int],
+    duration_s: float,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """Close the run with its totals; returns the stored row."""
+    total = sum(counts.values())
+    captured = sum(n for s, n in counts.items() if s.captured)
+    with db.transaction():
+        db.execute(
+            """UPDATE poller_runs SET finished_at = ?, status = ?, finish_reason = ?, total = ?, captured = ?,
+                   failures = ?, ok_count = ?, out_of_stock_count = ?, wrong_product_count = ?,
+                   blocked_count = ?, no_price_count = ?, error_count = ?, duration_s = ?, error = ?
+               WHERE run_id = ?""",
+            (
+                finished_at, status, finish_reason, total, captured, total - captured,
+                counts.get(Status.ok, 0), counts.get(Status.out_of_stock, 0), counts.get(Status.wrong_product, 0),
+                counts.get(Status.blocked, 0), counts.get(Status.no_price, 0), counts.get(Status.error, 0),
+                round(duration_s, 3), error, run_id,
+            ),
+        )  # fmt: skip
+    return get_run(db, run_id) or {}
+
+
+def get_run(db: Database, run_id: str) -> dict[str, Any] | None:
+    rows = db.query("SELECT * FROM poller_runs WHERE run_id = ?", (run_id,))
+    return rows[0] if rows else None
+
+
+def last_run_per_poller(db: Database) -> list[dict[str, Any]]:
+    return db.query(
+        """SELECT * FROM (
+               SELECT r.*, ROW_NUMBER() OVER (PARTITION BY poller_id ORDER BY started_at DESC) AS rn
+               FROM poller_runs r)
+           WHERE rn = 1 ORDER BY poller_id"""
+    )
+
+
+def recent_runs(db: Database, poller_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    if poller_id:
+        return db.query(
+            "SELECT * FROM poller_runs WHERE poller_id = ? ORDER BY started_at DESC LIMIT ?", (poller_id, limit)
+        )
+    return db.query("SELECT * FROM poller_runs ORDER BY started_at DESC LIMIT ?", (limit,))

@@ -1,0 +1,111 @@
+"""Retail observations (`price_snapshots`) and failures (`provider_failures`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..models import FAILURE_STATUSES, Status
+from .db import Database
+from .ids import new_id
+
+_SNAPSHOT_COLUMNS = (
+    "id", "run_id", "poller_id", "scraped_at", "window_start", "coin_slug", "vendor", "url", "price",
+    "in_stock", "status", "method", "reason", "confidence", "http_status", "elapsed_ms",
+)  # fmt: skip
+
+
+class Snapshot(BaseModel):
+    """One row of price_snapshots: one target's outcome in one run."""
+
+    id: str
+    run_id: str | None
+    poller_id: str
+    scraped_at: str
+    window_start: str
+    coin_slug: str
+    vendor: str
+    url: str | None = None
+    price: float | None = None
+    in_stock: bool | None = None
+    status: Status
+    method: str | None = None
+    reason: str | None = None
+    confidence: float | None = None
+    http_status: int | None = None
+    elapsed_ms: int | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        values = self.model_dump()
+        values["status"] = self.status.value
+        values["in_stock"] = None if self.in_stock is None else int(self.in_stock)
+        return tuple(values[c] for c in _SNAPSHOT_COLUMNS)
+
+
+def insert_snapshot(db: Database, snapshot: Snapshot) -> None:
+    """Store one observation, and a provider_failures row when it is a failure."""
+    placeholders = ", ".join("?" for _ in _SNAPSHOT_COLUMNS)
+    with db.transaction():
+        db.execute(
+            f"INSERT INTO price_snapshots ({', '.join(_SNAPSHOT_COLUMNS)}) VALUES ({placeholders}) "
+            "ON CONFLICT(id) DO NOTHING",
+            snapshot.row(),
+        )
+        if snapshot.status in FAILURE_STATUSES:
+            db.execute(
+                "INSERT INTO provider_failures (id, run_id, poller_id, coin_slug, vendor, url, status, reason, failed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                (
+                    new_id(snapshot.poller_id),
+                    snapshot.run_id,
+                    snapshot.poller_id,
+                    snapshot.coin_slug,
+                    snapshot.vendor,
+                    snapshot.url,
+                    snapshot.status.value,
+                    snapshot.reason,
+                    snapshot.scraped_at,
+                ),
+            )
+
+
+def snapshots_for_run(db: Database, run_id: str) -> list[dict[str, Any]]:
+    return db.query(
+        "SELECT * FROM price_snapshots WHERE run_id = ? ORDER BY coin_slug, vendor, scraped_at", (run_id,)
+    )
+
+
+def latest_snapshot_per_target(db: Database, since: str, until: str | None = None) -> list[dict[str, Any]]:
+    """For each (coin, vendor), its newest row observed in [since, until]."""
+    until = until or "9999"
+    return db.query(
+        """SELECT * FROM (
+               SELECT s.*, ROW_NUMBER() OVER (
+                   PARTITION BY coin_slug, vendor ORDER BY scraped_at DESC, id DESC) AS rn
+               FROM price_snapshots s WHERE scraped_at >= ? AND scraped_at <= ?)
+           WHERE rn = 1 ORDER BY coin_slug, vendor""",
+        (since, until),
+    )
+
+
+def failed_targets_of_last_run(db: Database, poller_id: str, job_prefix: str = "retail") -> list[tuple[str, str]]:
+    """(coin, vendor) pairs whose last attempt in this poller's latest finished retail run failed."""
+    run_id = db.query_value(
+        "SELECT run_id FROM poller_runs WHERE poller_id = ? AND job LIKE ? AND finished_at IS NOT NULL "
+        "ORDER BY started_at DESC LIMIT 1",
+        (poller_id, f"{job_prefix}%"),
+    )
+    if run_id is None:
+        return []
+    failed = ", ".join(f"'{s.value}'" for s in FAILURE_STATUSES)
+    rows = db.query(
+        f"SELECT DISTINCT coin_slug, vendor FROM price_snapshots WHERE run_id = ? AND status IN ({failed}) "
+        "ORDER BY coin_slug, vendor",
+        (run_id,),
+    )
+    return [(r["coin_slug"], r["vendor"]) for r in rows]
+
+
+def count_rows(db: Database, table: str) -> int:
+    return int(db.query_value(f"SELECT COUNT(*) FROM {table}") or 0)
