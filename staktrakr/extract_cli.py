@@ -19,8 +19,9 @@ def extract_file(config: Config, coin: Coin, vendor: str, path: Path) -> Extract
         html = path.read_bytes()
     except OSError as exc:
         raise StaktrakrError(f"cannot read {path}: {exc.strerror or exc}") from None
-    page = Page(html, url=path.as_uri(), tail_markers=profile.tail_markers)
-    return extract(page, Target(coin=coin, vendor=vendor, urls=(path.as_uri(),)), profile, pm=pm)
+    uri = path.resolve().as_uri()
+    page = Page(html, url=uri, tail_markers=profile.tail_markers)
+    return extract(page, Target(coin=coin, vendor=vendor, urls=(uri,)), profile, pm=pm)
 
 
 def extract_url(coin: Coin, vendor: str, url: str, settings_overrides: dict[str, Any] | None = None) -> ExtractionResult:

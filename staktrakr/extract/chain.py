@@ -30,7 +30,7 @@ _AGREE = 0.005  # structured data "agrees" with the table within half a percent
 _CARD_PREMIUM = 0.08  # a structured price up to 8 % above the visible one is likely the card price
 _CLIENT_ROOTS = re.compile(r'<div[^>]+id="(root|app|__next|__nuxt|svelte)"[^>]*>\s*</div>', re.IGNORECASE)
 _PLACEHOLDER = re.compile(
-    r'class="[^"]*(price|pricing|tier)[^"]*"[^>]*>\s*(<span[^>]*>\s*</span>\s*)*</|loading (price|pricing)|'
+    r'class="[^"]*(price|pricing|tier)[^"]*"[^>]*>\s*(<span[^>]*>\s*</span>\s*)*</|loading[^<]{0,20}(price|pricing)|'
     r"\{\{\s*price|data-price-placeholder|skeleton",
     re.IGNORECASE,
 )
@@ -84,7 +84,9 @@ def extract(
     *,
     pm: Any = None,
     bounds: tuple[float, float] | None = None,
+    rendered: bool = False,
 ) -> ExtractionResult:
+    """Decide price, stock and status for one page. `rendered`: the page came from the browser."""
     coin = target.coin
     bounds = bounds or static_bounds(coin)
     steps: list[str] = [f"target {target.key}: {coin.name}, plausible {bounds[0]:g}-{bounds[1]:g} USD"]
@@ -143,6 +145,15 @@ def extract(
             elif visible:
                 price, method, detail = visible.price, visible.method, visible.detail
                 steps.append(f"{method}: {price:g} ({detail})")
+            if method == "structured_data" and not rendered and _client_rendered(page):
+                # Structured data alone often carries the card price; the page renders the real
+                # one with JavaScript, so ask for the browser instead of trusting it.
+                steps.append("only structured data, and the page renders its prices with JavaScript")
+                return result(
+                    Status.no_price,
+                    reason=f"no visible price (structured data says {price:g}); the page builds it with JavaScript",
+                    client_rendered=True,
+                )
         if price is None:
             bulk = as_low_as_price(lines, bounds, 0)
             if bulk:

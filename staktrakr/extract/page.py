@@ -152,7 +152,7 @@ class Page:
                 continue  # never drop the product title or what holds it
             if words & _NOISE_WORDS or el.get("role") in ("navigation", "banner", "contentinfo", "dialog"):
                 _drop(el)
-            elif el.get("aria-hidden") == "true" or "hidden" in words or _hidden_style(el):
+            elif el.get("aria-hidden") == "true" or _hidden_style(el):
                 _drop(el)
         self._cut_tail(root)
         return root
@@ -226,9 +226,14 @@ def _cut_from(el: etree._Element) -> None:
         node = parent
 
 
+_HIDDEN_CLASSES = {"hidden", "d-none", "is-hidden", "hide", "invisible", "u-hidden"}
+
+
 def _hidden_style(el: etree._Element) -> bool:
+    """Hidden by attribute, inline style or a utility class (screen-reader text stays: it is real text)."""
     style = (el.get("style") or "").replace(" ", "").lower()
-    return "display:none" in style or "visibility:hidden" in style or el.get("hidden") is not None
+    classes = set((el.get("class") or "").lower().split())
+    return "display:none" in style or "visibility:hidden" in style or el.get("hidden") is not None or bool(classes & _HIDDEN_CLASSES)
 
 
 def linearize(root: etree._Element) -> list[Line]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..models import DealerProfile
+from .money import clean_text
 from .page import Page
 from .structured import StructuredData
 
@@ -48,20 +50,65 @@ def _disabled_buy_button(page: Page) -> str | None:
     return None
 
 
+_QUESTION = re.compile(r"\?\s*$|^(what|how|why|when|can|do|does|is|are|will|should)\b", re.IGNORECASE)
+_STATE_CLASS = re.compile(r"sold[-_]?out|out[-_]?of[-_]?stock|unavailable|pre[-_]?order|backorder", re.IGNORECASE)
+
+
+def _state_template(el: Any) -> bool:
+    """A badge whose class names its own state ("price__badge-sold-out") is a theme template that
+    CSS shows only when an ancestor carries the state ("price--sold-out"); unconfirmed, it is noise."""
+    if not _STATE_CLASS.search(el.get("class") or ""):
+        return False
+    ancestor = el.getparent()
+    for _ in range(6):
+        if ancestor is None:
+            break
+        if _STATE_CLASS.search(ancestor.get("class") or ""):
+            return False
+        ancestor = ancestor.getparent()
+    return True
+
+
+def _stock_blocks(page: Page) -> list[tuple[str, Any]]:
+    """Short text blocks (badges, buttons, labels) of the product area, deepest first."""
+    root = page.product_root
+    if root is None:
+        return []
+    blocks = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("option", "select"):
+            continue
+        text = clean_text(el.text_content())
+        if not text or len(text) > _SHORT_BLOCK or _QUESTION.search(text):
+            continue
+        if any(isinstance(c.tag, str) and clean_text(c.text_content()) == text for c in el):
+            continue  # a wrapper of a child with the same text: the child is checked
+        blocks.append((text, el))
+    return blocks
+
+
+def _deeper_hit(el: Any, pattern: re.Pattern[str]) -> bool:
+    """The phrase sits in a descendant element, which is judged on its own."""
+    return any(
+        isinstance(child.tag, str) and pattern.search(clean_text(child.text_content()))
+        for child in el.iterdescendants()
+    )
+
+
 def detect_stock(page: Page, profile: DealerProfile, structured: StructuredData) -> StockDecision:
     out_hits, pre_hits, in_hits = [], [], []
-    for line in page.lines:
-        text = line.text
-        if len(text) > _SHORT_BLOCK or _NEGATED.search(text):
+    for text, el in _stock_blocks(page):
+        if _NEGATED.search(text):
             continue
         if _OUT.search(text):
-            out_hits.append(text)
+            if not _state_template(el) and not _deeper_hit(el, _OUT):
+                out_hits.append(text)
         elif _PREORDER.search(text):
-            pre_hits.append(text)
+            if not _state_template(el) and not _deeper_hit(el, _PREORDER):
+                pre_hits.append(text)
         elif _IN.search(text):
             in_hits.append(text)
     disabled = _disabled_buy_button(page)
-
     if out_hits:
         return StockDecision(False, f"page says {out_hits[0][:50]!r}")
     if pre_hits:

@@ -10,7 +10,7 @@ from .money import Amount, find_amounts
 from .page import Line
 from .payment import CHEAP, pay_labels
 
-_SHOPIFY = re.compile(r"^(sale|regular)\s+price\b", re.IGNORECASE)
+_SHOPIFY = re.compile(r"\b(sale|regular)\s+price\b", re.IGNORECASE)
 _PRICE_LABEL = re.compile(r"^(our|your|unit|today'?s|current|retail|item)?\s*price\s*(per (coin|unit|item|bar|note))?\s*:?", re.IGNORECASE)
 _AS_LOW_AS = re.compile(r"as\s+low\s+as|starting\s+at|from\s*\$", re.IGNORECASE)
 
@@ -56,15 +56,23 @@ def labelled_payment_price(lines: list[Line], bounds: tuple[float, float], start
 
 
 def shopify_price(lines: list[Line], bounds: tuple[float, float], start: int) -> TextPrice | None:
-    """Shopify themes print "Regular price $X" and, on sale, "Sale price $Y": the sale price is paid."""
+    """Shopify themes print "Regular price $X" and, on sale, "Sale price $Y": the sale price is paid.
+    Labels may stand together ("Regular price Sale price $86.49"): each takes the amount between
+    it and the next label."""
     found: dict[str, tuple[float, int]] = {}
     for i in range(start, len(lines)):
-        match = _SHOPIFY.match(lines[i].text)
-        if not match:
+        text = lines[i].text
+        if len(text) > 90:
             continue
-        amount = _amount_after_label(lines, i, match.end())
-        if amount and _in(bounds, amount.value):
-            found.setdefault(match.group(1).lower(), (amount.value, i))
+        labels = list(_SHOPIFY.finditer(text))
+        for n, match in enumerate(labels):
+            end = labels[n + 1].start() if n + 1 < len(labels) else len(text)
+            amounts = find_amounts(text[match.end() : end])
+            if not amounts and n + 1 == len(labels):
+                amount = _amount_after_label(lines, i, match.end())
+                amounts = [amount] if amount else []
+            if amounts and _in(bounds, amounts[0].value):
+                found.setdefault(match.group(1).lower(), (amounts[0].value, i))
     if "sale" in found:
         return TextPrice(found["sale"][0], "shopify_price", "Shopify 'Sale price'", found["sale"][1])
     if "regular" in found:
