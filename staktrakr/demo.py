@@ -1,0 +1,128 @@
+"""`staktrakr demo`: crawl the bundled sample dealer sites with the real spiders and show the result.
+
+Nothing here is special-cased for the demo: it serves the sample pages on 127.0.0.1, writes
+a providers file pointing at them, and runs `scrapy crawl retail` into a fresh database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .config import load_config
+from .samples.server import SampleSites, load_truth, providers_for
+from .store import Database
+from .store.runs import recent_runs
+
+CHROMIUM = Path("/usr/bin/chromium")
+_STATUS_STYLE = {"ok": "green", "out_of_stock": "yellow", "wrong_product": "magenta", "blocked": "red", "no_price": "red", "error": "red"}
+
+
+def crawl_env(workdir: Path, providers_file: Path, poller_id: str = "demo") -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "SCRAPY_SETTINGS_MODULE": "staktrakr.settings",
+            "STAKTRAKR_PROVIDERS": str(providers_file),
+            "STAKTRAKR_DB": str(workdir / "staktrakr.db"),
+            "STAKTRAKR_API_DIR": str(workdir / "api"),
+            "POLLER_ID": poller_id,
+        }
+    )
+    return env
+
+
+def run_crawl(spider: str, env: dict[str, str], total: int, console: Console, extra: list[str] | None = None) -> int:
+    """Run `scrapy crawl SPIDER` and show one progress bar fed by its per-target log lines."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, *(extra or [])]
+    log_path = Path(env["STAKTRAKR_DB"]).with_name(f"{spider}.log")
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    ) as progress, log_path.open("w", encoding="utf-8") as log:  # fmt: skip
+        task = progress.add_task(f"scrapy crawl {spider}", total=total)
+        process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=log, text=True)
+        assert process.stderr is not None
+        for line in process.stderr:
+            log.write(line)
+            if "[staktrakr.targets]" in line:
+                progress.advance(task)
+        code = process.wait()
+    if code not in (0,):
+        console.print(f"[red]scrapy crawl {spider} exited {code}; log: {log_path}")
+    return code
+
+
+def result_table(db: Database, coins: list[str], dealers: list[str]) -> Table:
+    rows = db.query("SELECT coin_slug, vendor, price, status, in_stock FROM price_snapshots ORDER BY scraped_at")
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        cells[(row["coin_slug"], row["vendor"])] = row
+    table = Table(title="retail prices found (1 unit, check/wire)", show_lines=False)
+    table.add_column("coin", style="bold")
+    for dealer in dealers:
+        table.add_column(dealer, justify="right")
+    for coin in coins:
+        values = []
+        for dealer in dealers:
+            row = cells.get((coin, dealer))
+            if row is None:
+                values.append("")
+                continue
+            style = _STATUS_STYLE.get(row["status"], "white")
+            price = f"${row['price']:,.2f}" if row["price"] is not None else "—"
+            label = {"ok": "", "out_of_stock": " oos"}.get(row["status"], f" {row['status']}")
+            values.append(f"[{style}]{price}{label}[/]")
+        table.add_row(coin, *values)
+    return table
+
+
+def run_demo(workdir: Path, *, browser: bool = True, console: Console | None = None) -> int:
+    console = console or Console()
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    if browser and not CHROMIUM.exists():
+        console.print("[yellow]/usr/bin/chromium not found: skipping the pages that need a browser")
+        browser = False
+    truth = [e for e in load_truth() if browser or not e.get("needs_browser")]
+    with SampleSites() as sites:
+        providers_file = workdir / "providers.json"
+        providers_file.write_text(json.dumps(providers_for(sites, truth), indent=2), encoding="utf-8")
+        console.print(f"sample dealer sites on {sites.base_url}: {len(truth)} product pages, {len({e['dealer'] for e in truth})} dealers")
+        env = crawl_env(workdir, providers_file)
+        code = run_crawl("retail", env, len(truth), console)
+    config = load_config(environ=env)
+    with Database.open_local(config.STAKTRAKR_DB) as db:
+        coins = sorted({e["coin"] for e in truth})
+        dealers = sorted({e["dealer"] for e in truth})
+        console.print(result_table(db, coins, dealers))
+        run = recent_runs(db, limit=1)
+        if run:
+            r = run[0]
+            console.print(
+                f"run {r['run_id']}: {r['status']} in {r['duration_s']:.1f} s — {r['total']} targets: "
+                f"{r['ok_count']} ok, {r['out_of_stock_count']} out of stock, {r['wrong_product_count']} wrong product, "
+                f"{r['blocked_count']} blocked, {r['no_price_count']} no price, {r['error_count']} error"
+            )
+        by_status: dict[str, int] = defaultdict(int)
+        correct = 0
+        stored = {(r["coin_slug"], r["vendor"]): r for r in db.query("SELECT * FROM price_snapshots")}
+        for entry in truth:
+            row = stored.get((entry["coin"], entry["dealer"]))
+            by_status[entry["expected"]["status"]] += 1
+            if row and row["status"] == entry["expected"]["status"] and row["price"] == entry["expected"]["price"]:
+                correct += 1
+        console.print(f"agreement with the sample sites' known answers: {correct}/{len(truth)}")
+    console.print(f"database: {config.STAKTRAKR_DB}   (try: STAKTRAKR_DB={config.STAKTRAKR_DB} staktrakr db status)")
+    return code
