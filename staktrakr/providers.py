@@ -238,13 +238,15 @@ def parse_providers(data: Any, source: str) -> ProviderSet:
                 )
             entries = [(v, {"url": url}) for v, url in raw.items()]
         by_vendor: dict[str, Listing] = {}
+        seen: set[str] = set()
         for vendor, entry in entries:
             if not isinstance(vendor, str) or not _VENDOR.match(vendor):
                 problems.append(f"{_where(slug, str(vendor), 'id')}: dealer id must be lower-case letters/digits")
                 continue
-            if vendor in by_vendor:
+            if vendor in seen:
                 problems.append(f"{_where(slug, vendor, 'id')}: duplicate dealer for this coin")
                 continue
+            seen.add(vendor)
             listing = _parse_listing(slug, vendor, entry, problems)
             if listing is not None:
                 by_vendor[vendor] = listing

@@ -94,13 +94,13 @@ def extract(
     def result(status: Status, **fields: Any) -> ExtractionResult:
         return ExtractionResult(status=status, steps=steps, **fields)
 
-    if page.tree is None or len(page.visible_text) < 40:
-        steps.append("page is empty")
-        return result(Status.no_price, reason="empty page" + (f" (HTTP {page.http_status})" if page.http_status != 200 else ""))
     wall = blocked_reason(page)
     if wall:
         steps.append(f"blocked: {wall}")
         return result(Status.blocked, reason=wall, method="bot_wall_check")
+    if page.tree is None or len(page.visible_text) < 40:
+        steps.append("page is empty")
+        return result(Status.no_price, reason="empty page" + (f" (HTTP {page.http_status})" if page.http_status != 200 else ""))
 
     if pm is not None:
         override = pm.hook.staktrakr_extract_price(page=page, target=target, profile=profile)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 # Non-breaking, thin and zero-width spaces show up between "$" and the digits.
 _SPACES = re.compile(r"[\u00a0\u2007\u2009\u202f\u200b\u2060\s]+")
 _AMOUNT = re.compile(
-    r"(?P<neg>-\s*)?(?:US\s*)?\$\s*(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{1,2}))?(?!\d)(?!\s*[kKmM]\b)"
+    r"(?P<neg>-\s*)?(?:US\s*)?\$\s*(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{1,2}))?(?!\d)(?![.,]\d)(?!\s*[kKmM]\b)"
     r"|(?P<int2>\d{1,3}(?:,\d{3})+|\d+)\.(?P<cents2>\d{2})\s*(?:USD|US\$)\b",
 )
 

@@ -1,0 +1,83 @@
+"""Shared fixtures: isolated environment, real database files, sample sites on 127.0.0.1, and a
+helper that runs the real `scrapy` / `staktrakr` commands in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from staktrakr.config import Config, load_config
+from staktrakr.plugins import reset_plugin_manager
+from staktrakr.samples.server import SampleSites, SiteConfig
+from staktrakr.store import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+CHROMIUM = Path("/usr/bin/chromium")
+
+_ENV_VARS = tuple(Config.model_fields) + ("SCRAPY_SETTINGS_MODULE",)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Every test starts with no staktrakr variables set and its own database path."""
+    for name in _ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STAKTRAKR_DB", str(tmp_path / "staktrakr.db"))
+    monkeypatch.setenv("STAKTRAKR_API_DIR", str(tmp_path / "api"))
+    monkeypatch.setenv("POLLER_ID", "test")
+    reset_plugin_manager()
+    yield
+    reset_plugin_manager()
+
+
+@pytest.fixture
+def config() -> Config:
+    return load_config()
+
+
+@pytest.fixture
+def db(config: Config) -> Iterator[Database]:
+    database = Database.open_local(config.STAKTRAKR_DB)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def sites() -> Iterator[SampleSites]:
+    with SampleSites(SiteConfig()) as running:
+        yield running
+
+
+def write_json(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def run_command(args: list[str], env: dict[str, str] | None = None, timeout: float = 240, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a console command of this project with the test's environment."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env.setdefault("SCRAPY_SETTINGS_MODULE", "staktrakr.settings")
+    return subprocess.run(args, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=cwd or ROOT)
+
+
+def staktrakr(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("staktrakr", path=str(Path(sys.executable).parent)) or "staktrakr"
+    return run_command([exe, *args], env=env, timeout=timeout)
+
+
+def scrapy(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return run_command([sys.executable, "-m", "scrapy", *args], env=env, timeout=timeout)
+
+
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")

@@ -1,0 +1,95 @@
+"""The pieces of the chain on small, explicit inputs."""
+
+import pytest
+
+from staktrakr.catalogue import catalogue_coin
+from staktrakr.extract.blocked import blocked_reason
+from staktrakr.extract.money import find_amounts, round2
+from staktrakr.extract.page import Page
+from staktrakr.extract.payment import CARD, CHEAP, pay_labels, parse_tier
+from staktrakr.extract.product import title_weights_oz, wrong_product_reason
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("$5,230.31", [5230.31]),
+        ("$ 92.30 each", [92.3]),
+        ("US$1,234.5", [1234.5]),
+        ("Price 93.33 USD", [93.33]),
+        ("-$5.00 off", []),
+        ("$2.5k bonus", []),
+    ],
+)
+def test_amounts(text, values):
+    assert [a.value for a in find_amounts(text)] == values
+
+
+def test_split_amounts_and_nbsp_are_joined():
+    page = Page("<html><body><h1>1 oz Coin</h1><div><span>$</span>\n<span>5,230</span>\n<span class=c>.31</span></div>"
+                "<p>$&nbsp;92.30</p></body></html>")
+    assert [a.value for line in page.lines for a in line.amounts] == [5230.31, 92.3]
+
+
+def test_words_around_an_amount_disqualify_it():
+    flags = {a.value: a.looks_like_price for a in find_amounts("Save $5 on orders over $199. Our price $93.33. $1 face value")}
+    assert flags == {5.0: False, 199.0: False, 93.33: True, 1.0: False}
+
+
+def test_round2_is_half_up():
+    assert round2(2.675) == 2.68 or round2(2.675) == 2.67  # binary float, like Math.round
+    assert round2(1.005 * 1000) == 1005.0
+    assert round2(0.125) == 0.13  # Python's round() would give 0.12
+
+
+def test_payment_labels_and_ranks():
+    labels = pay_labels("(e)Check/Wire Crypto Card/PayPal")
+    assert [(l.text, l.rank) for l in labels] == [("(e)Check/Wire", CHEAP), ("Crypto", 1), ("Card/PayPal", CARD)]
+    assert pay_labels("Bank Wire")[0].rank == CHEAP
+
+
+@pytest.mark.parametrize(("text", "low"), [("1 - 19", 1), ("1+", 1), ("500+", 500), ("Qty 1 to 9", 1), ("1–24", 1), ("Any Qty", 1)])
+def test_tiers(text, low):
+    assert parse_tier(text).low == low
+
+
+@pytest.mark.parametrize("text", ["2026 1 oz American Silver Eagle", "1 oz", "1/2 oz", "10 oz Silver Bar"])
+def test_not_tiers(text):
+    assert parse_tier(text) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "weights"),
+    [("2026 1 oz American Silver Eagle", [1]), ("1/2 oz Gold Eagle", [0.5]), ("1 Kilo Silver Bar", [32.15]), ("Half Ounce Gold", [0.5])],
+)
+def test_title_weights(title, weights):
+    assert [round(w, 2) for w in title_weights_oz(title)] == weights
+
+
+@pytest.mark.parametrize(
+    ("slug", "title", "wrong"),
+    [
+        ("age", "2026 1/2 oz American Gold Eagle Coin BU", True),
+        ("age", "2026 1 oz American Gold Eagle Coin BU", False),
+        ("ape", "1 oz American Gold Eagle", True),  # gold shown for a platinum target
+        ("ase", "Roll of 20 - 1 oz American Silver Eagles", True),
+        ("goldback-utah-g1", "Utah Goldback G2 (1/500 oz gold)", True),
+        ("goldback-utah-g1", "G1 Utah Goldback (1/1000 oz gold)", False),
+        ("goldback-utah-g1", "1 Goldback - Utah", False),
+        ("generic-silver-bar-10oz", "10 oz Silver Bar (Secondary Market)", False),
+        ("maple-silver", "2026 Canada 1 oz Silver Maple Leaf $5 Coin", False),
+    ],
+)
+def test_wrong_product(slug, title, wrong):
+    assert (wrong_product_reason(title, catalogue_coin(slug)) is not None) is wrong
+
+
+def test_bot_walls_are_blocked_but_product_pages_with_recaptcha_are_not():
+    wall = Page("<html><head><title>Just a moment...</title></head><body>Checking your browser before accessing. Ray ID: 8a</body></html>")
+    assert blocked_reason(wall)
+    denied = Page("<html><body><h1>Access Denied</h1>You don't have permission to access this server. Reference #18.2f</body></html>", http_status=200)
+    assert blocked_reason(denied)
+    assert blocked_reason(Page("<html><body>x</body></html>", http_status=403)) == "HTTP 403"
+    product = Page("<html><head><title>1 oz Silver Eagle</title></head><body><h1>1 oz Silver Eagle</h1>"
+                   + "<p>Description of the coin. </p>" * 100 + "<div class='g-recaptcha'></div></body></html>")
+    assert blocked_reason(product) is None

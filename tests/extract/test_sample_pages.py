@@ -1,0 +1,51 @@
+"""Every sample dealer page against its known answer (sites/truth.json)."""
+
+import pytest
+
+from staktrakr.catalogue import catalogue_coin
+from staktrakr.config import load_config
+from staktrakr.extract import Page, extract
+from staktrakr.models import Target
+from staktrakr.plugins import build_plugin_manager, dealer_profiles, default_profile
+from staktrakr.samples.server import SITES, load_truth
+
+TRUTH = load_truth()
+
+
+@pytest.fixture(scope="module")
+def pm():
+    return build_plugin_manager(load_config(environ={}))
+
+
+def _decide(pm, entry):
+    profile = dealer_profiles(pm).get(entry["dealer"]) or default_profile(entry["dealer"])
+    page = Page((SITES / entry["path"]).read_text(encoding="utf-8"), tail_markers=profile.tail_markers)
+    target = Target(coin=catalogue_coin(entry["coin"]), vendor=entry["dealer"], urls=("http://x",))
+    return extract(page, target, profile, pm=pm)
+
+
+def test_every_dealer_has_at_least_four_pages_with_hard_cases():
+    by_dealer = {}
+    for entry in TRUTH:
+        by_dealer.setdefault(entry["dealer"], set()).add(entry["case"])
+    assert len(by_dealer) == 9
+    for dealer, cases in by_dealer.items():
+        assert sum(e["dealer"] == dealer for e in TRUTH) >= 4
+        assert len(cases - {"normal"}) >= 3, dealer
+
+
+@pytest.mark.parametrize("entry", [e for e in TRUTH if not e.get("needs_browser")], ids=lambda e: e["path"])
+def test_static_page(pm, entry):
+    result = _decide(pm, entry)
+    expected = entry["expected"]
+    assert (result.status.value, result.price, result.in_stock) == (expected["status"], expected["price"], expected["in_stock"]), "\n".join(result.steps)
+    assert result.method if result.price is not None else True
+    assert result.reason
+
+
+@pytest.mark.parametrize("entry", [e for e in TRUTH if e.get("needs_browser")], ids=lambda e: e["path"])
+def test_client_rendered_page_asks_for_the_browser(pm, entry):
+    result = _decide(pm, entry)
+    # Never the card price from structured data: no price, and a request for the browser.
+    assert result.price is None and result.status.value == "no_price"
+    assert result.client_rendered, "\n".join(result.steps)

