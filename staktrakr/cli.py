@@ -220,6 +220,18 @@ def demo_command(workdir: Path, no_browser: bool) -> None:
     sys.exit(run_demo(workdir, browser=not no_browser, console=console))
 
 
+@cli.command("new-dealer")
+@click.argument("name")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True, help="Repository root to write into.")
+def new_dealer_command(name: str, root: Path) -> None:
+    """Write a dealer plugin skeleton, a fixture page and a passing test."""
+    from .scaffold import new_dealer
+
+    for path in new_dealer(name, root):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: save a real product page next to the fixture, then run pytest tests/dealers/test_{name}.py")
+
+
 def _register_plugin_commands() -> None:
     try:
         from .plugins import get_plugin_manager

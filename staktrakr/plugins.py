@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -26,17 +27,22 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "staktrakr"
 
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "plugins.vendors.apmex",
-    "plugins.vendors.jmbullion",
-    "plugins.vendors.sdbullion",
-    "plugins.vendors.monumentmetals",
-    "plugins.vendors.herobullion",
-    "plugins.vendors.bullionexchanges",
-    "plugins.vendors.summitmetals",
-    "plugins.vendors.providentmetals",
-    "plugins.vendors.gainesvillecoins",
-)
+# Built-in features that are plugins of the core, like a contributor's would be.
+FEATURE_PLUGINS: tuple[str, ...] = ()
+
+
+def _dealer_modules() -> tuple[str, ...]:
+    """Every module in plugins/vendors/ is a dealer plugin: adding a file is enough."""
+    import plugins.vendors
+
+    return tuple(
+        f"plugins.vendors.{info.name}"
+        for info in sorted(pkgutil.iter_modules(plugins.vendors.__path__), key=lambda i: i.name)
+        if not info.name.startswith("_")
+    )
+
+
+DEFAULT_PLUGINS: tuple[str, ...] = _dealer_modules() + FEATURE_PLUGINS
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ RANDOMIZE_DOWNLOAD_DELAY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+# Above the per-dealer cap, so that the cap (not the delay) is what binds on a healthy
+# dealer; a slow dealer still gets a longer delay.
+AUTOTHROTTLE_TARGET_CONCURRENCY = 3.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2

@@ -43,6 +43,7 @@ class SiteConfig:
     hits: dict[str, int] = field(default_factory=dict)
     in_flight: dict[str, int] = field(default_factory=dict)
     max_in_flight: dict[str, int] = field(default_factory=dict)
+    served_latency: dict[str, float] = field(default_factory=dict)  # seconds slept per dealer
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -62,16 +63,29 @@ def _handler(config: SiteConfig) -> type[BaseHTTPRequestHandler]:
                 config.hits[path] = config.hits.get(path, 0) + 1
                 config.in_flight[dealer] = config.in_flight.get(dealer, 0) + 1
                 config.max_in_flight[dealer] = max(config.max_in_flight.get(dealer, 0), config.in_flight[dealer])
+            self._dealer = dealer
             try:
                 self._answer(path)
             finally:
+                self._done()
+
+        def _done(self) -> None:
+            # Counted until the response starts: the client may send its next request as soon
+            # as the body arrives, before this thread gets here again.
+            dealer = getattr(self, "_dealer", None)
+            if dealer is not None:
                 with config.lock:
                     config.in_flight[dealer] -= 1
+                self._dealer = None
 
         def _answer(self, path: str) -> None:
             low, high = config.latency
             if high > 0:
-                time.sleep(random.uniform(low, high))
+                pause = random.uniform(low, high)
+                time.sleep(pause)
+                dealer = path.strip("/").split("/", 1)[0]
+                with config.lock:
+                    config.served_latency[dealer] = config.served_latency.get(dealer, 0.0) + pause
             rule = config.rules.get(path)
             proxied = self.path.startswith("http://") or "Via" in self.headers or "X-Forwarded-For" in self.headers
             if rule and rule.delay_s:
@@ -90,6 +104,7 @@ def _handler(config: SiteConfig) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, body: str) -> None:
             data = body.encode("utf-8")
+            self._done()
             self.send_response(status)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))

@@ -1,4 +1,5 @@
-"""Every sample dealer page against its known answer (sites/truth.json)."""
+"""Every sample dealer page against its known answer: the bundled sample sites (sites/truth.json,
+also used by the demo) and a held-out set written separately (tests/fixtures/heldout/)."""
 
 import pytest
 
@@ -9,7 +10,11 @@ from staktrakr.models import Target
 from staktrakr.plugins import build_plugin_manager, dealer_profiles, default_profile
 from staktrakr.samples.server import SITES, load_truth
 
+from ..conftest import FIXTURES
+
 TRUTH = load_truth()
+HELDOUT_ROOT = FIXTURES / "heldout"
+HELDOUT = load_truth(HELDOUT_ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -17,9 +22,9 @@ def pm():
     return build_plugin_manager(load_config(environ={}))
 
 
-def _decide(pm, entry):
+def _decide(pm, entry, root=SITES):
     profile = dealer_profiles(pm).get(entry["dealer"]) or default_profile(entry["dealer"])
-    page = Page((SITES / entry["path"]).read_text(encoding="utf-8"), tail_markers=profile.tail_markers)
+    page = Page((root / entry["path"]).read_text(encoding="utf-8"), tail_markers=profile.tail_markers)
     target = Target(coin=catalogue_coin(entry["coin"]), vendor=entry["dealer"], urls=("http://x",))
     return extract(page, target, profile, pm=pm)
 
@@ -49,3 +54,10 @@ def test_client_rendered_page_asks_for_the_browser(pm, entry):
     # Never the card price from structured data: no price, and a request for the browser.
     assert result.price is None and result.status.value == "no_price"
     assert result.client_rendered, "\n".join(result.steps)
+
+
+@pytest.mark.parametrize("entry", HELDOUT, ids=lambda e: e["path"])
+def test_heldout_page(pm, entry):
+    result = _decide(pm, entry, HELDOUT_ROOT)
+    expected = entry["expected"]
+    assert (result.status.value, result.price, result.in_stock) == (expected["status"], expected["price"], expected["in_stock"]), "\n".join(result.steps)
