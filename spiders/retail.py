@@ -121,7 +121,7 @@ class RetailSpider(scrapy.Spider):
 
             wait_ms = max(profile.browser_wait_ms, self.settings.getint("STAKTRAKR_BROWSER_WAIT_MS"))
             meta["playwright"] = True
-            meta["playwright_context"] = f"dealer-{target.vendor}"
+            meta["playwright_context"] = "direct"
             meta["playwright_page_methods"] = [PageMethod("wait_for_load_state", "load")] + (
                 [PageMethod("wait_for_timeout", wait_ms)] if wait_ms else []
             )

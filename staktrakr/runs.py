@@ -14,8 +14,8 @@ from scrapy import signals
 from .crawl_context import CrawlContext
 from .models import Status
 from .store.ids import new_id
-from .store.runs import finish_run, start_run
-from .timeutil import iso_ms, utcnow
+from .store.runs import close_orphaned_runs, finish_run, start_run
+from .timeutil import ago, iso_ms, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,12 @@ class RunRecorder:
     def spider_opened(self, spider: Any) -> None:
         self.started = time.monotonic()
         self.crawler.stats.set_value("staktrakr/run_id", self.run_id)
-        start_run(self.context.db, self.run_id, self.context.config.POLLER_ID, spider.name, iso_ms(utcnow()))
+        poller, now = self.context.config.POLLER_ID, utcnow()
+        stale_after = self.crawler.settings.getfloat("STAKTRAKR_ORPHANED_RUN_HOURS")
+        orphaned = close_orphaned_runs(self.context.db, poller, spider.name, iso_ms(ago(now, hours=stale_after)), iso_ms(now))
+        if orphaned:
+            logger.warning("closed %d orphaned %s run(s) of poller %s", orphaned, spider.name, poller)
+        start_run(self.context.db, self.run_id, poller, spider.name, iso_ms(now))
 
     def item_scraped(self, item: Any, spider: Any) -> None:
         adapter = ItemAdapter(item)

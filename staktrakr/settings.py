@@ -71,8 +71,10 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--disable-dev-shm-usage",
     ],
 }
+# One browser; one context per network path (direct, each proxy tier); a bounded number of
+# pages per context. scrapy-playwright closes every page after reading it, errors included.
 PLAYWRIGHT_MAX_CONTEXTS = 4
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 # Images, fonts and media are never needed to read a price.
 PLAYWRIGHT_ABORT_REQUEST = "staktrakr.browser.abort_heavy_request"
@@ -86,7 +88,9 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "staktrakr.runs.RunRecorder": 500,
 }
-STAKTRAKR_STATIC_BOUNDS = {}  # {"silver": [15, 400]} overrides the per-oz static bounds
+STAKTRAKR_STATIC_BOUNDS = {}
+# A run still "running" after this many hours died without closing (killed process).
+STAKTRAKR_ORPHANED_RUN_HOURS = 6  # {"silver": [15, 400]} overrides the per-oz static bounds
 
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

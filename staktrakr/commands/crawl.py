@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import argparse
 
+import sys
+
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
+
+from staktrakr.config import config_from_settings
+from staktrakr.errors import ConfigError
 
 
 class Command(ScrapyCrawl):
@@ -19,6 +24,12 @@ class Command(ScrapyCrawl):
         if len(args) > 1:
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         assert self.crawler_process is not None
+        try:
+            config_from_settings(self.settings)
+        except ConfigError as exc:  # before any component is built: one message, no traceback
+            print(f"error: {exc}", file=sys.stderr)
+            self.exitcode = exc.exit_code
+            return
         crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

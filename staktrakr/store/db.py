@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,63 +22,113 @@ _ADD_COLUMN = re.compile(r"^\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re
 
 
 class Database:
-    """One connection to the local database file. All SQL goes through store/ modules."""
+    """The local database file, opened for each unit of work.
 
-    def __init__(self, path: str | Path, connection: Any, *, synced: bool = False):
+    pyturso locks the file for the whole process while a connection exists, so a crawl that
+    held it for its whole run would lock out the publisher and the other feeds' crawls on the
+    same machine. Each statement (or `transaction()`, or `held()` block) therefore opens the
+    file, waits for the lock with bounded back-off, and lets go as soon as it is done.
+    """
+
+    def __init__(self, path: str | Path, *, lock_timeout_s: float = 120.0):
         self.path = Path(path)
-        self.conn = connection
-        self.synced = synced
+        self.lock_timeout_s = lock_timeout_s
+        self._conn: Any = None
+        self._depth = 0
 
     @classmethod
-    def open_local(cls, path: str | Path, *, migrate: bool = True) -> Database:
-        path = Path(path)
+    def open_local(cls, path: str | Path, *, migrate: bool = True, lock_timeout_s: float = 120.0) -> Database:
+        db = cls(path, lock_timeout_s=lock_timeout_s)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = turso.connect(str(path))
-        except (OSError, turso.Error) as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from None
-        db = cls(path, conn)
+            db.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of {db.path}: {exc.strerror or exc}") from None
         if migrate:
             db.migrate()
         return db
 
+    # -- connections --------------------------------------------------------------------------
+
+    def _connect(self) -> Any:
+        deadline = time.monotonic() + self.lock_timeout_s
+        pause = 0.02
+        while True:
+            try:
+                return turso.connect(str(self.path))
+            except turso.Error as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise StoreError(f"cannot open database {self.path}: {exc}") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+
+    @contextmanager
+    def held(self) -> Iterator[Any]:
+        """Keep one connection (and the file lock) for a batch of work; nests."""
+        if self._conn is None:
+            self._conn = self._connect()
+        self._depth += 1
+        try:
+            yield self._conn
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._release()
+
+    def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except turso.Error:
+                pass
+            del conn  # the file lock goes with the last reference
+
     # -- plain access -------------------------------------------------------------------------
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cursor = self.conn.execute(sql, tuple(params))
-        names = [d[0] for d in cursor.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        with self.held() as conn:
+            cursor = conn.execute(sql, tuple(params))
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def query_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = self.conn.execute(sql, tuple(params)).fetchone()
-        return row[0] if row else None
+        with self.held() as conn:
+            row = conn.execute(sql, tuple(params)).fetchone()
+            return row[0] if row else None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cursor = self.conn.execute(sql, tuple(params))
-        return cursor.rowcount
+        """Run one statement; outside a transaction it is committed at once."""
+        with self.held() as conn:
+            cursor = conn.execute(sql, tuple(params))
+            if self._depth == 1:
+                conn.commit()
+            return cursor.rowcount
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, [tuple(r) for r in rows])
+        with self.held() as conn:
+            conn.executemany(sql, [tuple(r) for r in rows])
+            if self._depth == 1:
+                conn.commit()
 
     def commit(self) -> None:
-        self.conn.commit()
+        if self._conn is not None:
+            self._conn.commit()
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
         """Commit on success, roll back on any error."""
-        try:
-            yield self
-        except BaseException:
-            self.conn.rollback()
-            raise
-        else:
-            self.conn.commit()
+        with self.held() as conn:
+            try:
+                yield self
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
 
     def close(self) -> None:
-        try:
-            self.conn.close()
-        except turso.Error:  # closing twice or after a failed sync is harmless
-            pass
+        self._depth = 0
+        self._release()
 
     def __enter__(self) -> Database:
         return self
@@ -92,7 +143,7 @@ class Database:
         return [r["name"] for r in rows]
 
     def columns(self, table: str) -> list[str]:
-        return [row[1] for row in self.conn.execute(f"PRAGMA table_info({table})").fetchall()]
+        return [row["name"] for row in self.query(f"PRAGMA table_info({table})")]
 
     def schema_version(self) -> int:
         if "schema_migrations" not in self.table_names():
@@ -101,6 +152,10 @@ class Database:
 
     def migrate(self, target: int = LATEST_VERSION) -> list[int]:
         """Apply missing migrations up to `target`; safe to run any number of times."""
+        with self.held():
+            return self._migrate(target)
+
+    def _migrate(self, target: int) -> list[int]:
         self.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )

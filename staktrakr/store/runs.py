@@ -67,3 +67,15 @@ def recent_runs(db: Database, poller_id: str | None = None, limit: int = 20) -> 
             "SELECT * FROM poller_runs WHERE poller_id = ? ORDER BY started_at DESC LIMIT ?", (poller_id, limit)
         )
     return db.query("SELECT * FROM poller_runs ORDER BY started_at DESC LIMIT ?", (limit,))
+
+
+def close_orphaned_runs(db: Database, poller_id: str, job: str, started_before: str, now: str) -> int:
+    """Runs of this poller and job still 'running' that started before `started_before` died
+    without closing (killed process). Only old ones: a concurrent run is not an orphan (B-4)."""
+    with db.transaction():
+        return db.execute(
+            "UPDATE poller_runs SET status = 'error', finished_at = ?, finish_reason = 'orphaned', "
+            "error = 'process ended without closing the run' "
+            "WHERE poller_id = ? AND job = ? AND status = 'running' AND started_at < ?",
+            (now, poller_id, job, started_before),
+        )

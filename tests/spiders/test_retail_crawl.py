@@ -112,3 +112,32 @@ def test_extract_url_uses_the_same_download_path():
     assert decided.returncode == 0, decided.stderr[-2000:]
     assert json.loads(decided.stdout) == {"price": 5329.5, "in_stock": True, "status": "ok", "method": "browser+table", "reason": json.loads(decided.stdout)["reason"]}
     assert "tier table: 94.19" in explained.stdout and "=> status ok" in explained.stdout
+
+
+def test_a_run_stopped_early_is_still_closed_and_an_old_orphan_is_marked(tmp_path, config, db):
+    db.execute(
+        "INSERT INTO poller_runs (run_id, poller_id, job, started_at, status) VALUES "
+        "('test-old', 'test', 'retail', '2020-01-01T00:00:00.000Z', 'running'), "
+        "('home-old', 'home', 'retail', '2020-01-01T00:00:00.000Z', 'running')"
+    )
+    db.commit()
+    db.close()
+    with SampleSites() as sites:
+        entries = [e for e in TRUTH if e["dealer"] == "apmex" and e["expected"]["status"] == "ok"]
+        providers_file = write_json(tmp_path / "providers.json", providers_for(sites, entries))
+        done = scrapy("crawl", "retail", "-s", "CLOSESPIDER_ITEMCOUNT=1", "-s", "STAKTRAKR_DEALER_CONCURRENCY=1",
+                      env={"STAKTRAKR_PROVIDERS": str(providers_file)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows, runs = _rows(config.STAKTRAKR_DB)
+    by_id = {r["run_id"]: r for r in runs}
+    assert by_id["test-old"]["status"] == "error" and by_id["test-old"]["finish_reason"] == "orphaned"
+    assert by_id["home-old"]["status"] == "running"  # another poller's run is not ours to close
+    current = next(r for r in runs if r["run_id"] not in ("test-old", "home-old"))
+    assert current["finish_reason"] == "closespider_itemcount" and current["status"] == "partial"
+    assert current["finished_at"] and current["total"] >= 1
+
+
+def test_configuration_error_is_one_message(tmp_path):
+    done = scrapy("crawl", "retail", env={"POLLER_ID": "Not Valid"})
+    assert done.returncode == 2
+    assert "POLLER_ID" in done.stderr and "Traceback" not in done.stderr
