@@ -207,6 +207,38 @@ def extract_command(ctx: Context, vendor: str, coin_slug: str, file_path: Path |
     )
 
 
+# -- export -----------------------------------------------------------------------------------------
+
+
+@cli.command("export")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Data root to write (default STAKTRAKR_API_DIR).")
+@click.option("--as-of", "as_of", help="Export the API as it was at this UTC time (ISO-8601), from rows observed by then.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def export_command(ctx: Context, out_dir: Path | None, as_of: str | None, as_json: bool) -> None:
+    """Write the static JSON API from the database."""
+    from .export import export_api
+    from .plugins import build_plugin_manager
+    from .providers import resolve_providers
+    from .store import open_database
+    from .timeutil import parse_time
+
+    try:
+        when = parse_time(as_of) if as_of else None
+    except ValueError:
+        raise click.BadParameter(f"{as_of!r} is not an ISO-8601 time (e.g. 2026-03-15T20:23:00Z)", param_hint="--as-of") from None
+    database = open_database(ctx.config)
+    provider_set = resolve_providers(ctx.config, database)
+    report = export_api(database, provider_set, out_dir or ctx.config.STAKTRAKR_API_DIR, as_of=when, pm=build_plugin_manager(ctx.config))
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+        return
+    console.print(
+        f"exported {report.coins} coins from {report.rows} observations to {report.out_dir} (as of {report.as_of}): "
+        f"{len(report.written)} files written, {report.unchanged} unchanged, {len(report.removed)} removed, {report.seconds:.2f} s"
+    )
+
+
 # -- demo -----------------------------------------------------------------------------------------
 
 

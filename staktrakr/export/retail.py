@@ -1,0 +1,313 @@
+"""Per-coin retail figures: merge of both pollers, last-known fallback, outliers, confidence,
+the 24-hour windows and the daily history.
+
+Only informative observations enter (status `ok` or `out_of_stock`): a blocked or failed
+attempt says nothing about price or stock, so it can neither hide a price nor an out-of-stock.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..extract.money import round2
+from ..timeutil import floor_15, iso_ms, iso_s
+
+SCRAPED_SOURCE = "firecrawl"  # the live contract's value for "price read from the dealer page"
+LAST_KNOWN_SOURCE = "turso_last_known"
+WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    vendor: str
+    scraped_at: str
+    window: str
+    price: float | None
+    in_stock: bool
+    ok: bool  # status ok: in stock with a price
+    method: str | None
+
+
+@dataclass(frozen=True)
+class ExportParams:
+    lookback: timedelta = timedelta(hours=2)
+    fallback: timedelta = timedelta(hours=24)
+    outlier_share: float = 0.20
+    outlier_min_dealers: int = 3
+    carry_windows: int = 8  # 2 h of 15-minute windows
+    outlier_confidence: int = 20
+
+
+def upper_median(values: Iterable[float]) -> float | None:
+    """Sorted, element at index n//2: the live system's median (never an average)."""
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else None
+
+
+def outliers(values: dict[str, float], params: ExportParams) -> set[str]:
+    """Dealers whose price is more than the set share away from the other dealers' median.
+
+    With only two others, their median is the mean of two numbers and one wrong price drags
+    it; then the reference is the median of all three, which a single wrong price cannot move.
+    """
+    if len(values) < params.outlier_min_dealers:
+        return set()
+    flagged = set()
+    everyone = upper_median(values.values()) or 0.0
+    for vendor, price in values.items():
+        others = [p for v, p in values.items() if v != vendor]
+        reference = statistics.median(others) if len(others) >= params.outlier_min_dealers else everyone
+        if reference > 0 and abs(price - reference) / reference > params.outlier_share:
+            flagged.add(vendor)
+    return flagged
+
+
+def score(price: float, window_median: float | None, prev_median: float | None) -> int:
+    """Scrape-only confidence (LIVE-SYSTEM §3): 50, +30 within 3 % of the median, -15 beyond
+    8 %, -20 when more than 10 % away from yesterday's median; clamped to 0-100."""
+    value = 50
+    if window_median:
+        deviation = abs(price - window_median) / window_median
+        if deviation <= 0.03:
+            value += 30
+        elif deviation > 0.08:
+            value -= 15
+    if prev_median and abs(price - prev_median) / prev_median > 0.10:
+        value -= 20
+    return max(0, min(100, value))
+
+
+@dataclass
+class CoinFigures:
+    latest: dict[str, Any]  # api/{slug}/latest.json
+    summary: dict[str, Any] | None  # the coin's entry in api/latest.json (None: no data in 24 h)
+    history_7d: list[dict[str, Any]]
+    history_30d: list[dict[str, Any]]
+    latest_window: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _history(observations: list[Observation], as_of: datetime, days: int, params: ExportParams) -> list[dict[str, Any]]:
+    """Daily per-dealer average and low over in-stock `ok` rows that were not outliers in their window."""
+    first_day = (as_of.date() - timedelta(days=days - 1)).isoformat()
+    by_window: dict[str, list[Observation]] = defaultdict(list)
+    for o in observations:
+        if o.scraped_at[:10] >= first_day:
+            by_window[o.window].append(o)
+    sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    seen_in_stock: dict[str, dict[str, bool]] = defaultdict(dict)
+    for window_rows in by_window.values():
+        latest: dict[str, float] = {}
+        for o in window_rows:  # rows are in time order: the last one of a dealer wins
+            if o.ok and o.price is not None:
+                latest[o.vendor] = o.price
+        for o in window_rows:
+            day = o.scraped_at[:10]
+            if not o.ok or o.price is None:
+                seen_in_stock[day].setdefault(o.vendor, False)
+                continue
+            peers = dict(latest)
+            peers[o.vendor] = o.price
+            if o.vendor in outliers(peers, params):
+                continue
+            sums[day][o.vendor].append(o.price)
+            seen_in_stock[day][o.vendor] = True
+    history = []
+    for day in sorted(seen_in_stock):
+        vendors: dict[str, Any] = {}
+        for vendor in sorted(seen_in_stock[day]):
+            prices = sums[day].get(vendor, [])
+            vendors[vendor] = {
+                "avg": round2(sum(prices) / len(prices)) if prices else None,
+                "inStock": seen_in_stock[day][vendor],
+                "low": round2(min(prices)) if prices else None,
+                "samples": len(prices),
+            }
+        averages = [v["avg"] for v in vendors.values() if v["avg"] is not None]
+        lows = [v["low"] for v in vendors.values() if v["low"] is not None]
+        median = upper_median(averages)
+        history.append(
+            {
+                "date": day,
+                "avg_median": round2(median) if median is not None else None,
+                "avg_low": round2(min(lows)) if lows else None,
+                "sample_count": sum(v["samples"] for v in vendors.values()),
+                "vendors": vendors,
+            }
+        )
+    return history
+
+
+def _windows(observations: list[Observation], as_of: datetime, params: ExportParams) -> list[dict[str, Any]]:
+    """The last 24 h as 15-minute windows with data; values carried at most 2 h, flagged."""
+    last = floor_15(as_of)
+    starts = [last - WINDOW * i for i in range(95, -1, -1)]
+    keys = [iso_s(w) for w in starts]
+    index = {k: i for i, k in enumerate(keys)}
+    observed: dict[int, dict[str, Observation]] = defaultdict(dict)
+    for o in observations:
+        i = index.get(o.window)
+        if i is not None:
+            observed[i][o.vendor] = o  # time order: the last of the window wins
+    carry: dict[str, tuple[float, int]] = {}
+    windows = []
+    for i, start in enumerate(starts):
+        seen = observed.get(i)
+        if not seen:
+            continue
+        values: dict[str, float] = {}
+        for vendor, o in seen.items():
+            if o.ok and o.price is not None:
+                values[vendor] = o.price
+            else:
+                carry.pop(vendor, None)  # out of stock is never carried over
+        carried = []
+        for vendor, (price, j) in carry.items():
+            if vendor not in seen and i - j <= params.carry_windows:
+                values[vendor] = price
+                carried.append(vendor)
+        flagged = outliers(values, params)
+        for vendor in values:
+            if vendor in seen:
+                if vendor in flagged:
+                    carry.pop(vendor, None)
+                else:
+                    carry[vendor] = (values[vendor], i)
+        kept = {v: round2(p) for v, p in sorted(values.items()) if v not in flagged}
+        if not kept:
+            continue
+        median = upper_median(kept.values())
+        windows.append(
+            {
+                "window": iso_ms(start),
+                "median": median,
+                "low": min(kept.values()),
+                "vendors": kept,
+                "carried": sorted(v for v in carried if v not in flagged),
+                "outliers": sorted(flagged),
+            }
+        )
+    return windows
+
+
+def coin_figures(
+    slug: str,
+    observations: list[Observation],
+    configured: list[str],
+    as_of: datetime,
+    params: ExportParams,
+) -> CoinFigures:
+    """Everything the API says about one coin, from its observations (oldest first)."""
+    as_of_key = iso_ms(as_of)
+    fresh_since = iso_ms(as_of - params.lookback)
+    fallback_since = iso_ms(as_of - params.fallback)
+    latest_fresh: dict[str, Observation] = {}
+    latest_day: dict[str, Observation] = {}
+    last_ok: dict[str, Observation] = {}
+    for o in observations:
+        if o.scraped_at > as_of_key:
+            continue
+        if o.scraped_at >= fallback_since:
+            latest_day[o.vendor] = o
+            if o.scraped_at >= fresh_since:
+                latest_fresh[o.vendor] = o
+        if o.ok:
+            last_ok[o.vendor] = o
+
+    history_30d = _history(observations, as_of, 30, params)
+    first_7 = (as_of.date() - timedelta(days=6)).isoformat()
+    history_7d = [day for day in history_30d if day["date"] >= first_7]
+    yesterday = (as_of.date() - timedelta(days=1)).isoformat()
+    prev_median = next((d["avg_median"] for d in history_30d if d["date"] == yesterday), None)
+
+    fresh_prices = {v: o.price for v, o in sorted(latest_fresh.items()) if o.ok and o.price is not None}
+    flagged = outliers(fresh_prices, params)
+    clean = [p for v, p in fresh_prices.items() if v not in flagged]
+    median = upper_median(clean)
+    lowest = min(clean) if clean else None
+
+    vendors: dict[str, Any] = {}
+    for vendor, price in fresh_prices.items():
+        o = latest_fresh[vendor]
+        entry: dict[str, Any] = {
+            "price": round2(price),
+            "confidence": score(price, median, prev_median),
+            "source": SCRAPED_SOURCE,
+            "inStock": True,
+            "method": o.method,
+            "scraped_at": o.scraped_at,
+        }
+        if vendor in flagged:
+            entry["outlier"] = True
+            entry["confidence"] = min(entry["confidence"], params.outlier_confidence)
+        vendors[vendor] = entry
+
+    all_vendors = list(dict.fromkeys([*configured, *sorted(latest_day), *sorted(last_ok)]))
+    stale_prices: dict[str, float] = {}
+    for vendor in all_vendors:
+        o = latest_day.get(vendor)
+        if vendor in vendors or o is None or not o.ok or o.price is None:
+            continue  # fresh already, nothing in 24 h, or the newest word is "out of stock"
+        entry = {
+            "price": round2(o.price),
+            "confidence": None,
+            "source": LAST_KNOWN_SOURCE,
+            "inStock": True,
+            "stale": True,
+            "stale_since": o.scraped_at,
+            "method": o.method,
+        }
+        reference = median if median is not None else None
+        if reference and abs(o.price - reference) / reference > params.outlier_share:
+            entry["outlier"] = True
+        vendors[vendor] = entry
+        stale_prices[vendor] = o.price
+
+    availability: dict[str, bool] = {}
+    last_known: dict[str, float] = {}
+    last_date: dict[str, str] = {}
+    for vendor in all_vendors:
+        o = latest_day.get(vendor)
+        if o is None:
+            continue  # no word about this dealer in 24 h: say nothing rather than "available" (B-7)
+        availability[vendor] = o.ok
+        if not o.ok and vendor in last_ok:
+            last_known[vendor] = round2(last_ok[vendor].price or 0)
+            last_date[vendor] = last_ok[vendor].scraped_at[:10]
+
+    windows = _windows(observations, as_of, params)
+    latest_window = max((o.window for o in latest_fresh.values() if o.ok), default=None)
+    window_start = latest_window or (windows[-1]["window"][:19] + "Z" if windows else None)
+
+    latest = {
+        "slug": slug,
+        "window_start": window_start,
+        "median_price": round2(median) if median is not None else None,
+        "lowest_price": round2(lowest) if lowest is not None else None,
+        "vendors": vendors,
+        "availability_by_site": availability,
+        "last_known_price_by_site": last_known,
+        "last_available_date_by_site": last_date,
+        "windows_24h": windows,
+    }
+
+    summary: dict[str, Any] | None = None
+    if clean:
+        summary = {"window_start": window_start, "median_price": latest["median_price"], "lowest_price": latest["lowest_price"], "vendor_count": len(clean)}
+    else:
+        stale_clean = [p for v, p in stale_prices.items() if not vendors[v].get("outlier")]
+        if stale_clean:
+            stale_median = upper_median(stale_clean)
+            summary = {
+                "window_start": window_start,
+                "median_price": round2(stale_median) if stale_median is not None else None,
+                "lowest_price": round2(min(stale_clean)),
+                "vendor_count": len(stale_clean),
+                "is_stale": True,
+            }
+    return CoinFigures(latest=latest, summary=summary, history_7d=history_7d, history_30d=history_30d, latest_window=latest_window)
