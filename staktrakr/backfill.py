@@ -195,6 +195,8 @@ class GoldbackEntry(BaseModel):
     scraped_at: Time
 
 
+_MANIFEST = TypeAdapter(Manifest)
+_LATEST = TypeAdapter(SlugLatest)
 _HISTORY = TypeAdapter(list[HistoryDay])
 _SPOT_FILE = TypeAdapter(list[SpotEntry])
 _GOLDBACK_FILE_ADAPTER = TypeAdapter(list[GoldbackEntry])
@@ -209,7 +211,9 @@ class FamilyCounts(BaseModel):
     files: int = 0  # files read and valid
     rows: int = 0  # distinct rows those files hold, after the import rules
     inserted: int = 0  # rows stored by this run
-    covered: int = 0  # rows left out because the pollers already stored that window / floor
+    # Rows left out because the pollers already stored that window or spot floor. (Days that
+    # already have window rows are not counted in `rows` of the daily family at all.)
+    covered: int = 0
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -256,7 +260,7 @@ class BackfillReport(BaseModel):
         return {"windows": self.windows, "daily": self.daily, "spot": self.spot, "goldback": self.goldback}
 
     def skip(self, file: str, reason: str) -> None:
-        logger.warning("backfill: skipped %s: %s", file, reason)
+        logger.info("backfill: skipped %s: %s", file, reason)  # the report lists them
         self.skipped.append(SkippedFile(file=file, reason=reason))
 
 
@@ -318,9 +322,15 @@ class HttpRoot:
         self._base = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
         self._query = parts.query
         host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
         port = f":{parts.port}" if parts.port else ""
         self.label = urlunsplit((parts.scheme, host + port, path, "", ""))  # no user:password@, no query
         self.timeout_s = timeout_s
+
+    def below(self, folder: str) -> HttpRoot:
+        """The same server, one folder down (`data/` when given the repository root)."""
+        parts = urlsplit(self._base)
+        return HttpRoot(urlunsplit((parts.scheme, parts.netloc, parts.path + folder, self._query, "")), self.timeout_s)
 
     def where(self, rel: str) -> str:
         return self.label + rel
@@ -394,6 +404,7 @@ def _shape_problem(exc: ValidationError) -> str:
 def backfill(db: Database, source: str, now: datetime | None = None, *, timeout_s: float = HTTP_TIMEOUT_S) -> BackfillReport:
     """Import everything `source` (a data-root folder or its http(s) URL) holds; see the module doc."""
     now = now or utcnow()
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
     started = time.monotonic()
     root = _open_root(source, timeout_s)
     report = BackfillReport(source=_redact(source) if isinstance(root, str) else root.label, started_at=iso_ms(now))
@@ -462,21 +473,29 @@ class _Import:
                 self._goldback(f"goldback-{year}.json", quiet_missing=True)
             for hour in sorted(self.window_hours):
                 self._spot(hour.strftime("hourly/%Y/%m/%d/%H.json"), quiet_missing=True)
+        if not self.report.files_read and not self.report.skipped:
+            self.report.skip(".", "not a data root: no api/ slug files, hourly/, 15min/ or goldback-YYYY.json")
 
-    def _load(self, rel: str, quiet_missing: bool) -> Any:
-        """The file's JSON, or None after recording why it cannot be used."""
+    def _read(self, rel: str) -> tuple[Any, bool]:
+        """(the file's JSON, False), (None, True) when it does not exist, or (None, False) after
+        recording why it cannot be used."""
         try:
             raw = self.root.read(rel)
             if raw is None:
-                if not quiet_missing:
-                    self.report.skip(rel, "missing" if isinstance(self.root, FolderRoot) else "not found (HTTP 404)")
-                return None
-            return _decode(raw)
+                return None, True
+            return _decode(raw), False
         except BadFile as exc:
             self.report.skip(rel, str(exc))
-            return None
+            return None, False
 
-    def _validate(self, rel: str, adapter: Any, data: Any) -> Any:
+    def _load(self, rel: str, quiet_missing: bool) -> Any:
+        """The file's JSON, or None after recording why not (a missing file only if not quiet)."""
+        data, missing = self._read(rel)
+        if missing and not quiet_missing:
+            self.report.skip(rel, self._missing())
+        return data
+
+    def _validate(self, rel: str, adapter: TypeAdapter[Any], data: Any) -> Any:
         try:
             return adapter.validate_python(data, context={"now": self.now})
         except ValidationError as exc:
@@ -487,9 +506,11 @@ class _Import:
 
     def _slugs(self) -> list[str]:
         listed: list[str] | None = None
+        if isinstance(self.root, HttpRoot):
+            self._find_http_data_root()
         data = self._load("api/manifest.json", quiet_missing=isinstance(self.root, FolderRoot))
         if data is not None:
-            manifest = self._validate("api/manifest.json", Manifest, data)
+            manifest = self._validate("api/manifest.json", _MANIFEST, data)
             listed = list(dict.fromkeys(manifest.coins)) if manifest else None
         if not isinstance(self.root, FolderRoot):
             return listed or []
@@ -502,18 +523,40 @@ class _Import:
             logger.info("backfill: %d slug folder(s) not in the manifest are not imported", len(self.report.ignored_slugs))
         return listed
 
+    def _missing(self) -> str:
+        return "missing" if isinstance(self.root, FolderRoot) else "not found (HTTP 404)"
+
+    def _find_http_data_root(self) -> None:
+        """serve.js serves the repository: accept its root URL for the `data/` folder below it."""
+        assert isinstance(self.root, HttpRoot)
+        try:
+            if self.root.read("api/manifest.json") is not None:
+                return
+            inner = self.root.below("data/")
+            if inner.read("api/manifest.json") is not None:
+                logger.info("backfill: using the data root %s", inner.label)
+                self.root = inner
+                self.report.source = inner.label
+        except BadFile:
+            pass  # reported when the manifest is read for real
+
     def _slug(self, slug: str) -> None:
+        latest_rel, history_rel = f"api/{slug}/latest.json", f"api/{slug}/history-30d.json"
+        latest_data, latest_missing = self._read(latest_rel)
+        history_data, history_missing = self._read(history_rel)
+        if latest_missing and history_missing:
+            self.report.skip(f"api/{slug}/", f"listed in the manifest, but latest.json and history-30d.json are {self._missing()}")
+            return
+        for rel, missing in ((latest_rel, latest_missing), (history_rel, history_missing)):
+            if missing:
+                self.report.skip(rel, self._missing())
         window_days: set[str] = set()
-        rel = f"api/{slug}/latest.json"
-        data = self._load(rel, quiet_missing=False)
-        latest = self._validate(rel, SlugLatest, data) if data is not None else None
+        latest = self._validate(latest_rel, _LATEST, latest_data) if latest_data is not None else None
         if latest is not None:
-            window_days = self._windows(slug, rel, latest.windows_24h)
-        rel = f"api/{slug}/history-30d.json"
-        data = self._load(rel, quiet_missing=False)
-        days = self._validate(rel, _HISTORY, data) if data is not None else None
+            window_days = self._windows(slug, latest_rel, latest.windows_24h)
+        days = self._validate(history_rel, _HISTORY, history_data) if history_data is not None else None
         if days is not None:
-            self._daily(slug, rel, days, window_days)
+            self._daily(slug, history_rel, days, window_days)
 
     def _windows(self, slug: str, rel: str, windows: list[Window]) -> set[str]:
         counts = self.report.windows

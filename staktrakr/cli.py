@@ -217,7 +217,7 @@ def extract_command(ctx: Context, vendor: str, coin_slug: str, file_path: Path |
 @pass_context
 def export_command(ctx: Context, out_dir: Path | None, as_of: str | None, as_json: bool) -> None:
     """Write the static JSON API from the database."""
-    from .export import export_api
+    from .export import export_api, export_cache_path
     from .plugins import build_plugin_manager
     from .providers import resolve_providers
     from .store import open_database
@@ -229,7 +229,14 @@ def export_command(ctx: Context, out_dir: Path | None, as_of: str | None, as_jso
         raise click.BadParameter(f"{as_of!r} is not an ISO-8601 time (e.g. 2026-03-15T20:23:00Z)", param_hint="--as-of") from None
     database = open_database(ctx.config)
     provider_set = resolve_providers(ctx.config, database)
-    report = export_api(database, provider_set, out_dir or ctx.config.STAKTRAKR_API_DIR, as_of=when, pm=build_plugin_manager(ctx.config))
+    report = export_api(
+        database,
+        provider_set,
+        out_dir or ctx.config.STAKTRAKR_API_DIR,
+        as_of=when,
+        pm=build_plugin_manager(ctx.config),
+        cache_path=export_cache_path(ctx.config),
+    )
     if as_json:
         click.echo(report.model_dump_json(indent=2))
         return

@@ -214,11 +214,11 @@ def _judge(feed: Feed, find: Callable[[], tuple[str, str]], thresholds: Threshol
     try:
         text, location = find()
     except FeedUnavailable as exc:
-        return FeedHealth(feed=feed, status=FeedStatus.MISSING, threshold_seconds=limit.total_seconds(), location=exc.location, reason=exc.reason)
+        return _missing(feed, limit, location=exc.location, reason=exc.reason)
     try:
         stamp = parse_time(text)
     except ValueError:
-        return FeedHealth(feed=feed, status=FeedStatus.MISSING, threshold_seconds=limit.total_seconds(), source_timestamp=text, location=location, reason=f"unreadable timestamp {text!r}")
+        return _missing(feed, limit, location=location, reason=f"unreadable timestamp {text!r}", source_timestamp=text)
     age = now - stamp
     if age > limit:
         status, reason = FeedStatus.STALE, f"{format_age(age.total_seconds())} old, limit {format_age(limit.total_seconds())}"
@@ -230,6 +230,13 @@ def _judge(feed: Feed, find: Callable[[], tuple[str, str]], thresholds: Threshol
     return FeedHealth(
         feed=feed, status=status, age_seconds=age.total_seconds(), threshold_seconds=limit.total_seconds(),
         source_timestamp=text, location=location, reason=reason,
+    )  # fmt: skip
+
+
+def _missing(feed: Feed, limit: timedelta, location: str | None, reason: str, source_timestamp: str | None = None) -> FeedHealth:
+    return FeedHealth(
+        feed=feed, status=FeedStatus.MISSING, threshold_seconds=limit.total_seconds(),
+        source_timestamp=source_timestamp, location=location, reason=reason,
     )  # fmt: skip
 
 

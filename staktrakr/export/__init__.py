@@ -8,10 +8,12 @@ api/{slug}/history-7d.json, api/{slug}/history-30d.json, plus the files plugins 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,10 @@ from pydantic import BaseModel
 from ..models import Coin
 from ..providers import ProviderSet
 from ..store import Database
-from ..store.exports import informative_observations
+from ..store.exports import day_fingerprints, informative_observations, last_in_stock_price
 from ..timeutil import iso_ms, utcnow
-from .retail import ExportParams, Observation, coin_figures
-from .writer import ApiWriter
+from .retail import ExportParams, Observation, coin_figures, history_day
+from .writer import ApiWriter, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +48,65 @@ class ExportReport(BaseModel):
     generated_at: str
     coins: int
     rows: int
+    history_days_computed: int
     written: list[str]
     unchanged: int
     removed: list[str]
     seconds: float
 
 
-def _observations(db: Database, since: str, until: str) -> dict[str, list[Observation]]:
+class HistoryCache:
+    """Computed history days, kept between exports next to the database: a past day is only
+    recomputed when its rows changed (e.g. the other poller's backlog arrived late)."""
+
+    def __init__(self, path: Path | None, params: ExportParams):
+        self.path = path
+        self.key = repr(params)
+        self.entries: dict[str, Any] = {}
+        if path is not None:
+            try:
+                stored = json.loads(path.read_text(encoding="utf-8"))
+                if stored.get("params") == self.key:
+                    self.entries = stored.get("days", {})
+            except (OSError, ValueError, AttributeError):
+                self.entries = {}  # a missing or damaged cache only costs time
+
+    def get(self, slug: str, day: str, fingerprint: list[Any]) -> tuple[bool, Any]:
+        entry = self.entries.get(f"{slug}|{day}")
+        if entry is not None and entry.get("fp") == fingerprint:
+            return True, entry.get("day")
+        return False, None
+
+    def put(self, slug: str, day: str, fingerprint: list[Any], value: Any) -> None:
+        self.entries[f"{slug}|{day}"] = {"fp": fingerprint, "day": value}
+
+    def save(self, keep_days: set[str]) -> None:
+        if self.path is None:
+            return
+        kept = {k: v for k, v in self.entries.items() if k.split("|", 1)[1] in keep_days}
+        write_atomic(self.path, json.dumps({"params": self.key, "days": kept}, separators=(",", ":")).encode())
+
+
+def export_cache_path(config: Any) -> Path:
+    """Where the history cache of this database lives (beside it, never in the published folder)."""
+    db_path = Path(config.STAKTRAKR_DB)
+    return db_path.with_name(db_path.name + ".export-cache.json")
+
+
+def _observations(rows: Iterable[tuple[Any, ...]]) -> tuple[dict[str, list[Observation]], int]:
+    """Rows as compact observations grouped by coin; repeated strings are shared, which halves
+    the memory of a 30-day export."""
     by_coin: dict[str, list[Observation]] = defaultdict(list)
-    for slug, vendor, scraped_at, window, price, in_stock, status, method in informative_observations(db, since, until):
+    shared: dict[str, str] = {}
+    count = 0
+    for slug, vendor, scraped_at, window, price, in_stock, status, method in rows:
         ok = status == "ok" and price is not None and bool(in_stock)
-        by_coin[slug].append(Observation(vendor, scraped_at, window, price, bool(in_stock), ok, method))
-    return by_coin
+        vendor = shared.setdefault(vendor, vendor)
+        window = shared.setdefault(window, window)
+        method = shared.setdefault(method, method) if method is not None else None
+        by_coin[shared.setdefault(slug, slug)].append(Observation(vendor, scraped_at, window, price, bool(in_stock), ok, method))
+        count += 1
+    return by_coin, count
 
 
 def _same_but_stamp(old: Any, new: dict[str, Any]) -> bool:
@@ -75,6 +124,7 @@ def export_api(
     as_of: datetime | None = None,
     params: ExportParams | None = None,
     pm: Any = None,
+    cache_path: Path | None = None,
 ) -> ExportReport:
     """Write the API for the state of the database at `as_of` (default now)."""
     started = time.monotonic()
@@ -82,18 +132,44 @@ def export_api(
     params = params or ExportParams()
     generated_at = iso_ms(as_of)
     since = iso_ms(as_of - timedelta(days=31))
+    recent_since = iso_ms(as_of - params.fallback - timedelta(hours=2))  # 24 h plus the longest carry
+    days = [(as_of.date() - timedelta(days=n)).isoformat() for n in range(29, -1, -1)]
+    coins: dict[str, Coin] = dict(sorted(providers.coins.items()))
+    cache = HistoryCache(cache_path, params)
     with db.held():
-        by_coin = _observations(db, since, generated_at)
+        fingerprints = {k: list(v) for k, v in day_fingerprints(db, iso_ms(as_of - timedelta(days=30)), generated_at).items()}
+        stale_days = sorted({day for (slug, day), fp in fingerprints.items() if slug in coins and day in days and not cache.get(slug, day, fp)[0]})
+        by_coin, row_count = _observations(informative_observations(db, since, generated_at, recent_since, stale_days))
         extra_files: dict[str, Any] = {}
         if pm is not None:
-            for files in pm.hook.staktrakr_export_files(db=db, as_of=generated_at, coins=dict(providers.coins)):
+            for files in pm.hook.staktrakr_export_files(db=db, as_of=generated_at, coins=dict(coins)):
                 extra_files.update(files or {})
-    writer = ApiWriter(out_dir)
-    coins: dict[str, Coin] = dict(sorted(providers.coins.items()))
-    figures = {}
-    for slug in coins:
-        configured = [v for v, listing in providers.listings.get(slug, {}).items() if listing.active]
-        figures[slug] = coin_figures(slug, by_coin.get(slug, []), configured, as_of, params)
+        writer = ApiWriter(out_dir)
+        figures = {}
+        for slug in coins:
+            observations = by_coin.get(slug, [])
+            by_day: dict[str, list[Observation]] = defaultdict(list)
+            for o in observations:
+                by_day[o.scraped_at[:10]].append(o)
+            history = []
+            for day in days:
+                fingerprint = fingerprints.get((slug, day))
+                if fingerprint is None:
+                    continue
+                hit, entry = cache.get(slug, day, fingerprint)
+                if not hit:
+                    entry = history_day(day, by_day.get(day, []), params)
+                    cache.put(slug, day, fingerprint, entry)
+                if entry is not None:
+                    history.append(entry)
+            recent = [o for o in observations if o.scraped_at > recent_since]
+            configured = [v for v, listing in providers.listings.get(slug, {}).items() if listing.active]
+
+            def last_in_stock(vendor: str, slug: str = slug) -> tuple[float, str] | None:
+                return last_in_stock_price(db, slug, vendor, generated_at, since)
+
+            figures[slug] = coin_figures(slug, recent, history, configured, as_of, params, last_in_stock)
+    cache.save(set(days))
     latest_window = max((f.latest_window for f in figures.values() if f.latest_window), default=None)
 
     for slug, fig in figures.items():
@@ -131,7 +207,8 @@ def export_api(
         as_of=generated_at,
         generated_at=generated_at,
         coins=len(coins),
-        rows=sum(len(v) for v in by_coin.values()),
+        rows=row_count,
+        history_days_computed=len(stale_days),
         written=writer.log.written,
         unchanged=len(writer.log.unchanged),
         removed=writer.log.removed,

@@ -7,9 +7,8 @@ attempt says nothing about price or stock, so it can neither hide a price nor an
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,13 +54,21 @@ def outliers(values: dict[str, float], params: ExportParams) -> set[str]:
     With only two others, their median is the mean of two numbers and one wrong price drags
     it; then the reference is the median of all three, which a single wrong price cannot move.
     """
-    if len(values) < params.outlier_min_dealers:
+    n = len(values)
+    if n < params.outlier_min_dealers:
         return set()
+    items = sorted(values.items(), key=lambda kv: kv[1])
+    prices = [p for _, p in items]
+    everyone = prices[n // 2]
+    others_count = n - 1
+    mid = others_count // 2
     flagged = set()
-    everyone = upper_median(values.values()) or 0.0
-    for vendor, price in values.items():
-        others = [p for v, p in values.items() if v != vendor]
-        reference = statistics.median(others) if len(others) >= params.outlier_min_dealers else everyone
+    for i, (vendor, price) in enumerate(items):
+        if others_count >= params.outlier_min_dealers:
+            others = prices[:i] + prices[i + 1 :]
+            reference = others[mid] if others_count % 2 else (others[mid - 1] + others[mid]) / 2
+        else:
+            reference = everyone
         if reference > 0 and abs(price - reference) / reference > params.outlier_share:
             flagged.add(vendor)
     return flagged
@@ -92,55 +99,52 @@ class CoinFigures:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _history(observations: list[Observation], as_of: datetime, days: int, params: ExportParams) -> list[dict[str, Any]]:
-    """Daily per-dealer average and low over in-stock `ok` rows that were not outliers in their window."""
-    first_day = (as_of.date() - timedelta(days=days - 1)).isoformat()
+def history_day(day: str, observations: list[Observation], params: ExportParams) -> dict[str, Any] | None:
+    """One day of history from that day's observations (oldest first): per dealer the average
+    and low of in-stock `ok` prices that were not outliers in their 15-minute window."""
     by_window: dict[str, list[Observation]] = defaultdict(list)
     for o in observations:
-        if o.scraped_at[:10] >= first_day:
-            by_window[o.window].append(o)
-    sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    seen_in_stock: dict[str, dict[str, bool]] = defaultdict(dict)
+        by_window[o.window].append(o)
+    prices: dict[str, list[float]] = defaultdict(list)
+    in_stock: dict[str, bool] = {}
     for window_rows in by_window.values():
         latest: dict[str, float] = {}
-        for o in window_rows:  # rows are in time order: the last one of a dealer wins
+        for o in window_rows:  # time order: the last one of a dealer wins
             if o.ok and o.price is not None:
                 latest[o.vendor] = o.price
+        flagged = outliers(latest, params)
         for o in window_rows:
-            day = o.scraped_at[:10]
             if not o.ok or o.price is None:
-                seen_in_stock[day].setdefault(o.vendor, False)
+                in_stock.setdefault(o.vendor, False)
                 continue
-            peers = dict(latest)
-            peers[o.vendor] = o.price
-            if o.vendor in outliers(peers, params):
-                continue
-            sums[day][o.vendor].append(o.price)
-            seen_in_stock[day][o.vendor] = True
-    history = []
-    for day in sorted(seen_in_stock):
-        vendors: dict[str, Any] = {}
-        for vendor in sorted(seen_in_stock[day]):
-            prices = sums[day].get(vendor, [])
-            vendors[vendor] = {
-                "avg": round2(sum(prices) / len(prices)) if prices else None,
-                "inStock": seen_in_stock[day][vendor],
-                "low": round2(min(prices)) if prices else None,
-                "samples": len(prices),
-            }
-        averages = [v["avg"] for v in vendors.values() if v["avg"] is not None]
-        lows = [v["low"] for v in vendors.values() if v["low"] is not None]
-        median = upper_median(averages)
-        history.append(
-            {
-                "date": day,
-                "avg_median": round2(median) if median is not None else None,
-                "avg_low": round2(min(lows)) if lows else None,
-                "sample_count": sum(v["samples"] for v in vendors.values()),
-                "vendors": vendors,
-            }
-        )
-    return history
+            if o.price == latest[o.vendor]:
+                is_outlier = o.vendor in flagged
+            else:  # the other poller saw another price in the same window
+                is_outlier = o.vendor in outliers({**latest, o.vendor: o.price}, params)
+            if not is_outlier:
+                prices[o.vendor].append(o.price)
+                in_stock[o.vendor] = True
+    if not in_stock:
+        return None
+    vendors: dict[str, Any] = {}
+    for vendor in sorted(in_stock):
+        values = prices.get(vendor, [])
+        vendors[vendor] = {
+            "avg": round2(sum(values) / len(values)) if values else None,
+            "inStock": in_stock[vendor],
+            "low": round2(min(values)) if values else None,
+            "samples": len(values),
+        }
+    averages = [v["avg"] for v in vendors.values() if v["avg"] is not None]
+    lows = [v["low"] for v in vendors.values() if v["low"] is not None]
+    median = upper_median(averages)
+    return {
+        "date": day,
+        "avg_median": round2(median) if median is not None else None,
+        "avg_low": round2(min(lows)) if lows else None,
+        "sample_count": sum(v["samples"] for v in vendors.values()),
+        "vendors": vendors,
+    }
 
 
 def _windows(observations: list[Observation], as_of: datetime, params: ExportParams) -> list[dict[str, Any]]:
@@ -197,29 +201,28 @@ def _windows(observations: list[Observation], as_of: datetime, params: ExportPar
 
 def coin_figures(
     slug: str,
-    observations: list[Observation],
+    recent: list[Observation],
+    history_30d: list[dict[str, Any]],
     configured: list[str],
     as_of: datetime,
     params: ExportParams,
+    last_in_stock: Callable[[str], tuple[float, str] | None],
 ) -> CoinFigures:
-    """Everything the API says about one coin, from its observations (oldest first)."""
+    """Everything the API says about one coin: `recent` holds its observations of the last
+    26 hours (oldest first), `history_30d` its daily entries, `last_in_stock(vendor)` the last
+    in-stock price and time of a dealer (for dealers now out of stock)."""
     as_of_key = iso_ms(as_of)
     fresh_since = iso_ms(as_of - params.lookback)
     fallback_since = iso_ms(as_of - params.fallback)
     latest_fresh: dict[str, Observation] = {}
     latest_day: dict[str, Observation] = {}
-    last_ok: dict[str, Observation] = {}
-    for o in observations:
-        if o.scraped_at > as_of_key:
+    for o in recent:
+        if o.scraped_at > as_of_key or o.scraped_at < fallback_since:
             continue
-        if o.scraped_at >= fallback_since:
-            latest_day[o.vendor] = o
-            if o.scraped_at >= fresh_since:
-                latest_fresh[o.vendor] = o
-        if o.ok:
-            last_ok[o.vendor] = o
+        latest_day[o.vendor] = o
+        if o.scraped_at >= fresh_since:
+            latest_fresh[o.vendor] = o
 
-    history_30d = _history(observations, as_of, 30, params)
     first_7 = (as_of.date() - timedelta(days=6)).isoformat()
     history_7d = [day for day in history_30d if day["date"] >= first_7]
     yesterday = (as_of.date() - timedelta(days=1)).isoformat()
@@ -247,7 +250,7 @@ def coin_figures(
             entry["confidence"] = min(entry["confidence"], params.outlier_confidence)
         vendors[vendor] = entry
 
-    all_vendors = list(dict.fromkeys([*configured, *sorted(latest_day), *sorted(last_ok)]))
+    all_vendors = list(dict.fromkeys([*configured, *sorted(latest_day)]))
     stale_prices: dict[str, float] = {}
     for vendor in all_vendors:
         o = latest_day.get(vendor)
@@ -276,11 +279,13 @@ def coin_figures(
         if o is None:
             continue  # no word about this dealer in 24 h: say nothing rather than "available" (B-7)
         availability[vendor] = o.ok
-        if not o.ok and vendor in last_ok:
-            last_known[vendor] = round2(last_ok[vendor].price or 0)
-            last_date[vendor] = last_ok[vendor].scraped_at[:10]
+        if not o.ok:
+            found = last_in_stock(vendor)
+            if found is not None:
+                last_known[vendor] = round2(found[0])
+                last_date[vendor] = found[1][:10]
 
-    windows = _windows(observations, as_of, params)
+    windows = _windows(recent, as_of, params)
     latest_window = max((o.window for o in latest_fresh.values() if o.ok), default=None)
     window_start = latest_window or (windows[-1]["window"][:19] + "Z" if windows else None)
 

@@ -64,6 +64,11 @@ class ApiWriter:
 
     def write_json(self, relative: str, value: Any) -> None:
         path = self.root / relative
+        # Comparing parsed JSON is much cheaper than pretty-printing (Python's indenting
+        # encoder is slow) and decides most files of a re-export.
+        if self.read_json(relative) == js_value(value):
+            self.log.unchanged.append(relative)
+            return
         if write_atomic(path, dumps(value)):
             self.log.written.append(relative)
         else:
