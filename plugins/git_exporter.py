@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import shutil
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,17 +106,15 @@ def publish(
         now = now.replace(tzinfo=UTC)
     message = f"publish: {now.astimezone(UTC):%Y-%m-%dT%H:%M}Z | retail={retail_generated_at or 'unknown'}"
     workdir = Path(config.API_GIT_WORKDIR).absolute()
-    with ExitStack() as stack:
-        try:
-            stack.enter_context(job_lock("publish", Path(lock_dir) if lock_dir else workdir.parent))
-        except LockBusy as busy:
-            who = busy.holder.describe() if busy.holder else "lock being written"
-            text = f"another publish is running ({who}); skipped"
-            logger.info("publish %s: %s", config.API_GIT_BRANCH, text)
-            return PublishResult(skipped=True, message=text)
-        publisher = _Publisher(Path(data_dir), workdir, config, remote, message, network_timeout_s)
-        return publisher.run()
-    raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
+    try:
+        # Only job_lock raises LockBusy here; the publish itself never does.
+        with job_lock("publish", Path(lock_dir) if lock_dir else workdir.parent):
+            return _Publisher(Path(data_dir), workdir, config, remote, message, network_timeout_s).run()
+    except LockBusy as busy:
+        who = busy.holder.describe() if busy.holder else "lock being written"
+        text = f"another publish is running ({who}); skipped"
+        logger.info("publish %s: %s", config.API_GIT_BRANCH, text)
+        return PublishResult(skipped=True, message=text)
 
 
 @dataclass(frozen=True)
@@ -523,6 +520,11 @@ class _Publisher:
         picked = next((line for line in lines if line.startswith(("fatal:", "error:", "!"))), lines[-1] if lines else "")
         if not picked:
             picked = f"git exited with status {exc.status}"
+        # What the server said (a hook's or a forge's reason, e.g. "protected branch") helps most.
+        said = [line.removeprefix("remote:").strip() for line in lines if line.startswith("remote:")]
+        said = [line for line in said if line and line not in picked]
+        if said:
+            picked += " (remote says: " + "; ".join(said[:3]) + ")"
         return self.remote.scrub(picked)
 
     def _rev(self, ref: str) -> str | None:

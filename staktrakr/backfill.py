@@ -70,13 +70,13 @@ from rich.table import Table
 from .models import Status
 from .store.db import Database
 from .store.goldback import GoldbackRate, insert_goldback_rate
-from .store.snapshots import _SNAPSHOT_COLUMNS, Snapshot
+from .store.snapshots import IMPORT_POLLER_ID, Snapshot, insert_snapshots, observed_days, observed_windows
+from .store.spot import observed_spot_floors
 from .store.spot import SpotReading, insert_spot_readings
 from .timeutil import floor_15, iso_ms, iso_s, parse_time, utcnow
 
 logger = logging.getLogger(__name__)
 
-IMPORT_POLLER_ID = "import"  # poller_id, source and id prefix of every imported row
 WINDOW_METHOD = "import"
 DAILY_METHOD = "import_daily"
 
@@ -96,7 +96,6 @@ FUTURE_SLACK = timedelta(days=1)
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 _VENDOR = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 _GOLDBACK_FILE = re.compile(r"^goldback-(\d{4})\.json$")
-_SPOT_METALS = ("gold", "silver", "platinum", "palladium")
 
 
 # -- what the published files hold ----------------------------------------------------------------
@@ -576,11 +575,11 @@ class _Import:
                     in_stock=True, status=Status.ok, method=WINDOW_METHOD, reason=reason,
                 )  # fmt: skip
         with self.db.held():
-            live = _poller_windows(self.db, slug)
+            live = observed_windows(self.db, slug)
             fresh = [s for s in rows.values() if (s.vendor, s.window_start) not in live]
             counts.rows += len(rows)
             counts.covered += len(rows) - len(fresh)
-            inserted = _insert_snapshots(self.db, fresh)
+            inserted = insert_snapshots(self.db, fresh)
         counts.inserted += inserted
         logger.info("backfill %s: %d window row(s) in %s, %d new", slug, len(rows), rel, inserted)
         return {iso_s(e.window)[:10] for e in windows}
@@ -590,7 +589,7 @@ class _Import:
         counts.files += 1
         reason = "daily average imported from history-30d"
         with self.db.held():
-            covered_days = window_days | _days_with_window_rows(self.db, slug)
+            covered_days = window_days | observed_days(self.db, slug, DAILY_METHOD)
             rows: dict[str, Snapshot] = {}
             for day in days:
                 self.years.add(day.date.year)
@@ -608,7 +607,7 @@ class _Import:
                         method=DAILY_METHOD, reason=reason,
                     )  # fmt: skip
             counts.rows += len(rows)
-            inserted = _insert_snapshots(self.db, list(rows.values()))
+            inserted = insert_snapshots(self.db, list(rows.values()))
         counts.inserted += inserted
         logger.info("backfill %s: %d daily row(s) in %s for days without windows, %d new", slug, len(rows), rel, inserted)
 
@@ -638,7 +637,7 @@ class _Import:
             return
         with self.db.held():
             floors = [r.timestamp_floor for r in readings.values()]
-            live = _poller_spot_floors(self.db, min(floors), max(floors))
+            live = observed_spot_floors(self.db, min(floors), max(floors), IMPORT_POLLER_ID)
             fresh = [r for r in readings.values() if (r.metal, r.timestamp_floor) not in live]
             counts.rows += len(readings)
             counts.covered += len(readings) - len(fresh)
@@ -672,54 +671,6 @@ def _import_id(*key: str) -> str:
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-# -- SQL of the import (candidates for staktrakr/store/snapshots.py and spot.py) --------------------
-
-
-def _insert_snapshots(db: Database, snapshots: Iterable[Snapshot]) -> int:
-    """Insert many observations in one transaction; existing ids are left alone. Returns how
-    many were new. Imported rows are never failures, so no provider_failures rows."""
-    rows = [s.row() for s in snapshots]
-    if not rows:
-        return 0
-    sql = (
-        f"INSERT INTO price_snapshots ({', '.join(_SNAPSHOT_COLUMNS)}) "
-        f"VALUES ({', '.join('?' for _ in _SNAPSHOT_COLUMNS)}) ON CONFLICT(id) DO NOTHING"
-    )
-    with db.transaction():
-        before = int(db.query_value("SELECT total_changes()") or 0)
-        for batch in _chunks(rows, INSERT_BATCH_ROWS):
-            db.executemany(sql, batch)
-        return int(db.query_value("SELECT total_changes()") or 0) - before
-
-
-def _poller_windows(db: Database, slug: str) -> set[tuple[str, str]]:
-    """(vendor, window_start) pairs of this coin the pollers stored themselves."""
-    rows = db.query(
-        "SELECT DISTINCT vendor, window_start FROM price_snapshots WHERE coin_slug = ? AND poller_id <> ?",
-        (slug, IMPORT_POLLER_ID),
-    )
-    return {(r["vendor"], r["window_start"]) for r in rows}
-
-
-def _days_with_window_rows(db: Database, slug: str) -> set[str]:
-    """UTC days of this coin that have any observation other than an imported daily average."""
-    rows = db.query(
-        "SELECT DISTINCT substr(window_start, 1, 10) AS day FROM price_snapshots "
-        "WHERE coin_slug = ? AND NOT (poller_id = ? AND method = ?)",
-        (slug, IMPORT_POLLER_ID, DAILY_METHOD),
-    )
-    return {r["day"] for r in rows}
-
-
-def _poller_spot_floors(db: Database, first: str, last: str) -> set[tuple[str, str]]:
-    rows = db.query(
-        "SELECT DISTINCT metal, timestamp_floor FROM spot_prices WHERE timestamp_floor >= ? AND timestamp_floor <= ? "
-        "AND poller_id <> ?",
-        (first, last, IMPORT_POLLER_ID),
-    )
-    return {(r["metal"], r["timestamp_floor"]) for r in rows}
 
 
 # -- the command ----------------------------------------------------------------------------------

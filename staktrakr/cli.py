@@ -271,6 +271,16 @@ def new_dealer_command(name: str, root: Path) -> None:
     click.echo(f"next: save a real product page next to the fixture, then run pytest tests/dealers/test_{name}.py")
 
 
+def _add_feature_commands() -> None:
+    """Commands that live in their own modules."""
+    from .backfill import backfill_command
+
+    cli.add_command(backfill_command)
+
+
+_add_feature_commands()
+
+
 def _register_plugin_commands() -> None:
     try:
         from .plugins import get_plugin_manager

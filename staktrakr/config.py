@@ -53,6 +53,8 @@ class Config(BaseModel):
     def _poller_id(cls, value: str) -> str:
         if not _POLLER_ID.match(value):
             raise ValueError("must be 1-32 characters of a-z, 0-9, '-' or '_', starting with a letter or digit")
+        if value == "import":
+            raise ValueError("'import' is reserved for rows brought in by `staktrakr backfill`")
         return value
 
     @field_validator("TURSO_DATABASE_URL")

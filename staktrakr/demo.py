@@ -20,6 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .config import load_config
+from .export import export_api, export_cache_path
+from .plugins import build_plugin_manager
+from .providers import resolve_providers
 from .samples.server import SampleSites, load_truth, providers_for
 from .store import Database
 from .store.runs import recent_runs
@@ -104,6 +107,17 @@ def run_demo(workdir: Path, *, browser: bool = True, console: Console | None = N
         code = run_crawl("retail", env, len(truth), console)
     config = load_config(environ=env)
     with Database.open_local(config.STAKTRAKR_DB) as db:
+        report = export_api(
+            db,
+            resolve_providers(config, db),
+            config.STAKTRAKR_API_DIR,
+            pm=build_plugin_manager(config),
+            cache_path=export_cache_path(config),
+        )
+        console.print(
+            f"exported the JSON API to {report.out_dir}: {len(report.written)} files "
+            f"(try: staktrakr serve --dir {report.out_dir})"
+        )
         coins = sorted({e["coin"] for e in truth})
         dealers = sorted({e["dealer"] for e in truth})
         console.print(result_table(db, coins, dealers))

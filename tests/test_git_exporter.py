@@ -252,7 +252,7 @@ def test_a_push_the_remote_declines_is_reported_and_retried_next_time(remote, ex
     failed = publish(export, config, RETAIL, now=NOW)
 
     assert failed.committed and not failed.pushed and failed.pending == 1
-    assert "pre-receive hook declined" in failed.error
+    assert "pre-receive hook declined" in failed.error and "remote says: branch is frozen" in failed.error
     assert git("--git-dir", str(remote), "branch", "--list") == ""
 
     hook.unlink()
@@ -370,7 +370,7 @@ def test_a_missing_serve_branch_is_created_and_a_refused_one_is_not_fatal(remote
     refused = publish(export, config, RETAIL, now=NOW)
 
     assert refused.pushed and refused.committed and refused.serve_merged is False
-    assert "merge into main failed" in refused.message and refused.error
+    assert "merge into main failed" in refused.message and "main is protected" in refused.error
     assert branch_tip(remote, "api") == refused.commit and branch_tip(remote, "main") == created.commit
 
 
@@ -498,7 +498,7 @@ def test_the_token_in_the_url_authenticates_over_http_without_being_stored_or_lo
     (export / "api" / "latest.json").write_text("{}\n")
     with caplog.at_level(logging.DEBUG):
         refused = publish(export, wrong, RETAIL, now=NOW)
-    assert refused.committed and not refused.pushed and refused.error
+    assert refused.committed and not refused.pushed and "check the credentials in API_GIT_REMOTE" in refused.error
     assert branch_tip(remote) == result.commit
     assert TOKEN not in caplog.text and TOKEN not in refused.model_dump_json()
 

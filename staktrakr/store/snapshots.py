@@ -109,3 +109,43 @@ def failed_targets_of_last_run(db: Database, poller_id: str, job_prefix: str = "
 
 def count_rows(db: Database, table: str) -> int:
     return int(db.query_value(f"SELECT COUNT(*) FROM {table}") or 0)
+
+
+IMPORT_POLLER_ID = "import"  # rows brought in by `staktrakr backfill`; no poller may use this id
+_BATCH = 1000
+
+
+def insert_snapshots(db: Database, snapshots: list[Snapshot]) -> int:
+    """Insert many observations in one transaction; existing ids are left alone. Returns how
+    many were new. For bulk imports: no provider_failures rows."""
+    rows = [s.row() for s in snapshots]
+    if not rows:
+        return 0
+    sql = (
+        f"INSERT INTO price_snapshots ({', '.join(_SNAPSHOT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in _SNAPSHOT_COLUMNS)}) ON CONFLICT(id) DO NOTHING"
+    )
+    with db.transaction():
+        before = int(db.query_value("SELECT total_changes()") or 0)
+        for start in range(0, len(rows), _BATCH):
+            db.executemany(sql, rows[start : start + _BATCH])
+        return int(db.query_value("SELECT total_changes()") or 0) - before
+
+
+def observed_windows(db: Database, slug: str) -> set[tuple[str, str]]:
+    """(vendor, window_start) pairs of this coin that pollers stored themselves (not imports)."""
+    rows = db.query(
+        "SELECT DISTINCT vendor, window_start FROM price_snapshots WHERE coin_slug = ? AND poller_id <> ?",
+        (slug, IMPORT_POLLER_ID),
+    )
+    return {(r["vendor"], r["window_start"]) for r in rows}
+
+
+def observed_days(db: Database, slug: str, daily_method: str = "import_daily") -> set[str]:
+    """UTC days of this coin that hold any observation other than an imported daily average."""
+    rows = db.query(
+        "SELECT DISTINCT substr(window_start, 1, 10) AS day FROM price_snapshots "
+        "WHERE coin_slug = ? AND NOT (poller_id = ? AND method = ?)",
+        (slug, IMPORT_POLLER_ID, daily_method),
+    )
+    return {r["day"] for r in rows}

@@ -57,3 +57,13 @@ def latest_spot(db: Database, metal: str, since: str, until: str | None = None) 
         (metal, since, until or "9999"),
     )
     return rows[0] if rows else None
+
+
+def observed_spot_floors(db: Database, first: str, last: str, import_poller: str = "import") -> set[tuple[str, str]]:
+    """(metal, 15-minute floor) pairs in [first, last] that pollers stored themselves."""
+    rows = db.query(
+        "SELECT DISTINCT metal, timestamp_floor FROM spot_prices WHERE timestamp_floor >= ? AND timestamp_floor <= ? "
+        "AND poller_id <> ?",
+        (first, last, import_poller),
+    )
+    return {(r["metal"], r["timestamp_floor"]) for r in rows}
