@@ -246,6 +246,37 @@ def export_command(ctx: Context, out_dir: Path | None, as_of: str | None, as_jso
     )
 
 
+@cli.command("publish")
+@click.option("--as-of", "as_of", help="Export as of this UTC time (default now).")
+@pass_context
+def publish_command(ctx: Context, as_of: str | None) -> None:
+    """Export the API, then hand it to the publish plugins (git: commit and push to API_GIT_BRANCH)."""
+    from .export import export_api, export_cache_path
+    from .plugins import build_plugin_manager
+    from .providers import resolve_providers
+    from .store import open_database
+    from .timeutil import parse_time
+
+    pm = build_plugin_manager(ctx.config)
+    database = open_database(ctx.config)
+    out_dir = ctx.config.STAKTRAKR_API_DIR
+    report = export_api(
+        database,
+        resolve_providers(ctx.config, database),
+        out_dir,
+        as_of=parse_time(as_of) if as_of else None,
+        pm=pm,
+        cache_path=export_cache_path(ctx.config),
+    )
+    console.print(f"exported {report.coins} coins to {out_dir}: {len(report.written)} files written, {report.unchanged} unchanged")
+    manifest = json.loads((Path(out_dir) / "api/manifest.json").read_text(encoding="utf-8"))
+    lines = [line for line in pm.hook.staktrakr_publish(data_dir=str(out_dir), manifest=manifest, config=ctx.config) if line]
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
+    if not lines:
+        console.print("no publisher is configured (set API_GIT_REMOTE to publish with git)")
+
+
 # -- demo -----------------------------------------------------------------------------------------
 
 
