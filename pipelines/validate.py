@@ -38,7 +38,9 @@ class ValidatePipeline:
         return self._coins.get(slug)
 
     def bounds(self, coin: Coin) -> tuple[float, float, str]:
-        dynamic = self.context.pm.hook.staktrakr_price_bounds(coin=coin, db=self.context.db, now=iso_s(utcnow()))
+        dynamic = self.context.pm.hook.staktrakr_price_bounds(
+            coin=coin, db=self.context.db, now=iso_s(utcnow()), settings=self.context.settings
+        )
         if dynamic:
             return dynamic
         low, high = static_bounds(coin, self.static_overrides)

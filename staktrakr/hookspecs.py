@@ -32,7 +32,7 @@ def staktrakr_spiders() -> list[type]:
 
 
 @hookspec(firstresult=True)
-def staktrakr_price_bounds(coin: Coin, db: Any, now: str) -> tuple[float, float, str] | None:
+def staktrakr_price_bounds(coin: Coin, db: Any, now: str, settings: Any) -> tuple[float, float, str] | None:
     """Called by validation per item; return (low, high, basis) to replace the static bounds, or None."""
 
 

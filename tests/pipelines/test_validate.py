@@ -32,7 +32,7 @@ def test_out_of_bounds_is_stored_as_error_never_ok(pipeline):
 def test_plugins_can_tighten_bounds_and_reject(pipeline):
     class SpotBounds:
         @hookimpl
-        def staktrakr_price_bounds(self, coin, db, now):
+        def staktrakr_price_bounds(self, coin, db, now, settings):
             return (4900.0, 10000.0, "0.97-2.0x melt at spot 5020")
 
         @hookimpl
