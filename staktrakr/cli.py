@@ -17,6 +17,7 @@ from .catalogue import catalogue_coin
 from .config import Config, load_config
 from .errors import StaktrakrError
 from .models import Coin
+from .redact import redact_url
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
@@ -132,6 +133,30 @@ def db_migrate(ctx: Context) -> None:
         click.echo(f"{ctx.config.STAKTRAKR_DB}: schema {after}, up to date")
 
 
+@db.command("sync")
+@click.option("--push-only", is_flag=True, help="Only send local changes.")
+@click.option("--pull-only", is_flag=True, help="Only fetch remote changes.")
+@pass_context
+def db_sync(ctx: Context, push_only: bool, pull_only: bool) -> None:
+    """Push local changes to Turso and pull the other pollers' (TURSO_DATABASE_URL)."""
+    from .errors import SyncError
+    from .store import open_database
+
+    if not ctx.config.sync_enabled:
+        raise click.UsageError("TURSO_DATABASE_URL is not set: this database is not synced")
+    database = open_database(ctx.config)
+    before = database.backlog()
+    if not pull_only:
+        database.push()
+        click.echo(f"pushed {before} local change(s)")
+    if not push_only:
+        try:
+            changed = database.pull()
+        except SyncError:
+            raise
+        click.echo("pulled remote changes" if changed else "nothing new on the remote")
+
+
 @db.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_context
@@ -146,10 +171,16 @@ def db_status(ctx: Context, as_json: bool) -> None:
         counts = {t: count_rows(database, t) for t in tables}
         runs = last_run_per_poller(database)
         version = database.schema_version()
+        backlog = database.backlog()
+    sync = {"enabled": database.synced, "remote": redact_url(ctx.config.TURSO_DATABASE_URL or "") or None, "backlog": backlog}
     if as_json:
-        click.echo(json.dumps({"database": str(ctx.config.STAKTRAKR_DB), "schema_version": version, "rows": counts, "last_runs": runs}, indent=2))
+        click.echo(json.dumps({"database": str(ctx.config.STAKTRAKR_DB), "schema_version": version, "rows": counts, "sync": sync, "last_runs": runs}, indent=2))
         return
     console.print(f"database {ctx.config.STAKTRAKR_DB} (schema {version})")
+    if database.synced:
+        console.print(f"synced with {sync['remote']}: {backlog} local change(s) not pushed yet")
+    else:
+        console.print("not synced (TURSO_DATABASE_URL is not set)")
     table = Table("table", "rows")
     for name, count in counts.items():
         table.add_row(name, str(count))
@@ -210,6 +241,17 @@ def extract_command(ctx: Context, vendor: str, coin_slug: str, file_path: Path |
 # -- export -----------------------------------------------------------------------------------------
 
 
+def _pull_first(database: Any) -> None:
+    """Exports start from every poller's rows; without the remote, from the local copy."""
+    from .errors import SyncError
+
+    if database.synced:
+        try:
+            database.pull()
+        except SyncError as exc:
+            err_console.print(f"warning: {exc}; exporting the local copy", markup=False, highlight=False)
+
+
 @cli.command("export")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Data root to write (default STAKTRAKR_API_DIR).")
 @click.option("--as-of", "as_of", help="Export the API as it was at this UTC time (ISO-8601), from rows observed by then.")
@@ -228,6 +270,7 @@ def export_command(ctx: Context, out_dir: Path | None, as_of: str | None, as_jso
     except ValueError:
         raise click.BadParameter(f"{as_of!r} is not an ISO-8601 time (e.g. 2026-03-15T20:23:00Z)", param_hint="--as-of") from None
     database = open_database(ctx.config)
+    _pull_first(database)
     provider_set = resolve_providers(ctx.config, database)
     report = export_api(
         database,
@@ -259,6 +302,7 @@ def publish_command(ctx: Context, as_of: str | None) -> None:
 
     pm = build_plugin_manager(ctx.config)
     database = open_database(ctx.config)
+    _pull_first(database)
     out_dir = ctx.config.STAKTRAKR_API_DIR
     report = export_api(
         database,

@@ -31,5 +31,9 @@ class StoreError(StaktrakrError):
     """The database could not be opened, migrated or written."""
 
 
+class SyncError(StoreError):
+    """A push to or pull from the remote Turso database failed; local rows are kept."""
+
+
 class PluginError(StaktrakrError):
     """A plugin could not be loaded or misbehaved."""

@@ -12,6 +12,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 
 from .crawl_context import CrawlContext
+from .errors import SyncError
 from .models import Status
 from .store.ids import new_id
 from .store.runs import close_orphaned_runs, finish_run, start_run
@@ -42,6 +43,7 @@ class RunRecorder:
 
     def spider_opened(self, spider: Any) -> None:
         self.started = time.monotonic()
+        self._pull()
         self.crawler.stats.set_value("staktrakr/run_id", self.run_id)
         poller, now = self.context.config.POLLER_ID, utcnow()
         stale_after = self.crawler.settings.getfloat("STAKTRAKR_ORPHANED_RUN_HOURS")
@@ -86,8 +88,33 @@ class RunRecorder:
             )
             self._log_summary(row)
             self.context.pm.hook.staktrakr_run_finished(run=row)
+            self._push()
         finally:
             self.context.close()
+
+    def _pull(self) -> None:
+        """Provider edits and the other poller's rows, before this run reads anything."""
+        db = self.context.db
+        if not db.synced:
+            return
+        try:
+            db.pull()
+        except SyncError as exc:
+            logger.warning("%s; running on the local copy", exc)
+            self.crawler.stats.set_value("staktrakr/pull_failed", True)
+
+    def _push(self) -> None:
+        """Send this run's rows. A failure costs nothing: they stay queued for the next push."""
+        db = self.context.db
+        if not db.synced:
+            return
+        try:
+            db.push()
+            logger.info("pushed to the remote database")
+        except SyncError as exc:
+            backlog = db.backlog()
+            logger.warning("%s; %s local change(s) stay queued for the next run", exc, backlog)
+            self.crawler.stats.set_value("staktrakr/push_failed", True)
 
     def _log_summary(self, row: dict[str, Any]) -> None:
         logger.info(

@@ -81,3 +81,71 @@ def scrapy(*args: str, env: dict[str, str] | None = None, timeout: float = 300) 
 
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
+
+
+def _tursodb_binary() -> str | None:
+    found = os.environ.get("TURSODB_BIN") or ""
+    if found and Path(found).exists():
+        return found
+    candidates = sorted(ROOT.glob(".tools/node_modules/@tursodatabase/*/tursodb"))
+    return str(candidates[0]) if candidates else shutil.which("tursodb")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class TursoServer:
+    """A real local Turso sync server (`tursodb FILE --sync-server 127.0.0.1:PORT`), stoppable
+    and restartable on the same file and port to simulate an outage."""
+
+    def __init__(self, binary: str, path: Path):
+        self.binary = binary
+        self.path = path
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> TursoServer:
+        import socket
+        import time
+
+        self.process = subprocess.Popen(
+            [self.binary, str(self.path), "--sync-server", f"127.0.0.1:{self.port}"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"tursodb did not listen on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def turso_server(tmp_path: Path) -> Iterator[TursoServer]:
+    binary = _tursodb_binary()
+    if not binary:
+        pytest.skip("tursodb (npm package turso@0.6.0) is not installed; scripts/test.sh installs it")
+    server = TursoServer(binary, tmp_path / "turso-server.db").start()
+    yield server
+    server.stop()

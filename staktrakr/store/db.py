@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import turso
+import turso.sync as turso_sync
 
-from ..errors import StoreError
+from ..errors import StoreError, SyncError
+from ..redact import redact_text, redact_url, url_secrets
 from ..timeutil import iso_s, utcnow
 from .migrations import LATEST_VERSION, MIGRATIONS
 
@@ -30,15 +32,31 @@ class Database:
     file, waits for the lock with bounded back-off, and lets go as soon as it is done.
     """
 
-    def __init__(self, path: str | Path, *, lock_timeout_s: float = 120.0):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        remote_url: str | None = None,
+        auth_token: str | None = None,
+        client_name: str | None = None,
+        lock_timeout_s: float = 120.0,
+    ):
         self.path = Path(path)
+        self.remote_url = remote_url
+        self._auth_token = auth_token
+        self.client_name = client_name
         self.lock_timeout_s = lock_timeout_s
         self._conn: Any = None
         self._depth = 0
 
+    @property
+    def synced(self) -> bool:
+        """The file is a replica of a Turso database: writes are pushed, others' rows pulled."""
+        return self.remote_url is not None
+
     @classmethod
-    def open_local(cls, path: str | Path, *, migrate: bool = True, lock_timeout_s: float = 120.0) -> Database:
-        db = cls(path, lock_timeout_s=lock_timeout_s)
+    def open_local(cls, path: str | Path, *, migrate: bool = True, lock_timeout_s: float = 120.0, **sync: Any) -> Database:
+        db = cls(path, lock_timeout_s=lock_timeout_s, **sync)
         try:
             db.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -54,12 +72,63 @@ class Database:
         pause = 0.02
         while True:
             try:
-                return turso.connect(str(self.path))
+                return self._open_synced() if self.synced else turso.connect(str(self.path))
             except turso.Error as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                     raise StoreError(f"cannot open database {self.path}: {exc}") from None
                 time.sleep(pause)
                 pause = min(pause * 2, 1.0)
+
+    def _open_synced(self) -> Any:
+        # Only a brand-new replica is bootstrapped from the remote; when the remote cannot be
+        # reached then, the poller still starts (empty, local) and its rows go out with a later
+        # push. An existing file is opened without any network traffic.
+        fresh = not self.path.exists()
+        try:
+            return turso_sync.connect(
+                str(self.path), remote_url=self.remote_url, auth_token=self._auth_token,
+                client_name=self.client_name, bootstrap_if_empty=fresh,
+            )  # fmt: skip
+        except turso.Error as exc:
+            if not fresh or "lock" in str(exc).lower():
+                raise
+            logger.warning(
+                "remote database unreachable (%s); starting %s locally, it is pushed later",
+                redact_text(str(exc), self._secrets()), self.path,
+            )
+            return turso_sync.connect(
+                str(self.path), remote_url=self.remote_url, auth_token=self._auth_token,
+                client_name=self.client_name, bootstrap_if_empty=False,
+            )  # fmt: skip
+
+    def _secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._auth_token, *url_secrets(self.remote_url or "")) if s)
+
+    # -- sync ---------------------------------------------------------------------------------
+
+    def push(self) -> None:
+        """Send local changes to the remote; raises SyncError (nothing is lost: they stay queued)."""
+        self._sync_call("push")
+
+    def pull(self) -> bool:
+        """Apply remote changes locally; True when something arrived."""
+        return bool(self._sync_call("pull"))
+
+    def backlog(self) -> int | None:
+        """Local changes not yet pushed (None when the database is not synced)."""
+        if not self.synced:
+            return None
+        with self.held() as conn:
+            return int(conn.stats().cdc_operations)
+
+    def _sync_call(self, name: str) -> Any:
+        if not self.synced:
+            raise SyncError(f"{self.path} is not synced (TURSO_DATABASE_URL is not set)")
+        with self.held() as conn:
+            try:
+                return getattr(conn, name)()
+            except turso.Error as exc:
+                raise SyncError(f"{name} to {redact_url(self.remote_url or '')} failed: {redact_text(str(exc), self._secrets())}") from None
 
     @contextmanager
     def held(self) -> Iterator[Any]:
