@@ -23,7 +23,7 @@ from staktrakr.errors import StaktrakrError
 from staktrakr.extract import Page, extract
 from staktrakr.models import DealerProfile, ExtractionResult, RetailPriceItem, Status, Target
 from staktrakr.providers import resolve_providers
-from staktrakr.store.snapshots import failed_targets_of_last_run
+from staktrakr.store.snapshots import failed_targets
 from staktrakr.timeutil import iso_ms, utcnow
 
 
@@ -82,7 +82,7 @@ class RetailSpider(scrapy.Spider):
             if unknown:
                 self.logger.warning("unknown coin(s) in -a coins: %s", ", ".join(unknown))
         if self.only_failed:
-            failed = set(failed_targets_of_last_run(context.db, context.config.POLLER_ID))
+            failed = set(failed_targets(context.db, context.config.POLLER_ID))
             targets = [t for t in targets if (t.coin.slug, t.vendor) in failed]
         return targets
 

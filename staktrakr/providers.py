@@ -276,10 +276,47 @@ def load_bundled_providers() -> ProviderSet:
     return parse_providers(json.loads(text), BUNDLED)
 
 
+def _fetch_providers(url: str, cache: Path, timeout_s: float = 20.0) -> ProviderSet:
+    """Providers from an http(s) URL (e.g. providers.json on the published branch). A good copy
+    is kept beside the database; when the URL fails or serves something invalid, the last good
+    copy is used with a warning, so an outage of the host never stops a crawl."""
+    import logging
+    import urllib.request
+
+    from .redact import redact_url
+
+    logger = logging.getLogger(__name__)
+    shown = redact_url(url).split("?", 1)[0]
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as answer:  # noqa: S310 - http(s) checked by the caller
+            text = answer.read(8 * 1024 * 1024).decode("utf-8")
+        providers = parse_providers(json.loads(text), shown)
+    except (OSError, ValueError, ProvidersError) as exc:
+        reason = exc.problems[0] if isinstance(exc, ProvidersError) else str(exc)
+        if cache.exists():
+            logger.warning("providers from %s unusable (%s); using the last good copy of %s", shown, reason, cache)
+            stored = json.loads(cache.read_text(encoding="utf-8"))
+            return parse_providers(stored, f"{shown} (last good copy)")
+        raise ProvidersError(shown, [f"cannot load providers and there is no earlier copy: {reason}"]) from None
+    from .export.writer import write_atomic
+
+    write_atomic(cache, json.dumps(providers.rich(), indent=1).encode("utf-8"))
+    return providers
+
+
+def providers_cache_path(config: Any) -> Path:
+    db_path = Path(config.STAKTRAKR_DB)
+    return db_path.with_name(db_path.name + ".providers.json")
+
+
 def resolve_providers(config: Any, db: Any = None) -> ProviderSet:
-    """The provider set in force: STAKTRAKR_PROVIDERS if set, else the database copy, else bundled."""
-    if config.STAKTRAKR_PROVIDERS:
-        return load_providers_file(config.STAKTRAKR_PROVIDERS)
+    """The provider set in force: STAKTRAKR_PROVIDERS (file or http(s) URL) if set, else the
+    database copy, else the bundled real set."""
+    source = config.STAKTRAKR_PROVIDERS
+    if source:
+        if source.startswith(("http://", "https://")):
+            return _fetch_providers(source, providers_cache_path(config))
+        return load_providers_file(source)
     if db is not None:
         from .store.provider_tables import load_providers_rich
 
@@ -287,3 +324,50 @@ def resolve_providers(config: Any, db: Any = None) -> ProviderSet:
         if rich is not None:
             return parse_providers(rich, f"database {db.path}")
     return load_bundled_providers()
+
+
+# -- edits (validated like a file, then stored in the database) ------------------------------------
+
+
+def _coin_entry(rich: dict[str, Any], coin: str) -> dict[str, Any]:
+    try:
+        return rich["coins"][coin]
+    except KeyError:
+        raise ProvidersError("providers", [f"coin {coin!r}: not in the providers (add it with add-coin)"]) from None
+
+
+def edit_set_urls(rich: dict[str, Any], coin: str, vendor: str, urls: list[str]) -> ProviderSet:
+    """Point a dealer listing at one URL or an ordered fallback list (created when missing)."""
+    entry = _coin_entry(rich, coin)
+    providers = entry.setdefault("providers", [])
+    listing = next((p for p in providers if p["id"] == vendor), None)
+    if listing is None:
+        listing = {"id": vendor, "enabled": True}
+        providers.append(listing)
+    listing.pop("url", None)
+    listing.pop("urls", None)
+    if len(urls) == 1:
+        listing["url"] = urls[0]
+    else:
+        listing["urls"] = list(urls)
+    return parse_providers(rich, "edited providers")
+
+
+def edit_enabled(rich: dict[str, Any], coin: str, vendor: str, enabled: bool) -> ProviderSet:
+    entry = _coin_entry(rich, coin)
+    listing = next((p for p in entry.get("providers", []) if p["id"] == vendor), None)
+    if listing is None:
+        raise ProvidersError("providers", [f"coin {coin!r}, dealer {vendor!r}: no such listing"])
+    listing["enabled"] = enabled
+    return parse_providers(rich, "edited providers")
+
+
+def edit_add_coin(rich: dict[str, Any], slug: str, name: str | None, metal: str | None, weight_oz: float | None) -> ProviderSet:
+    if slug in rich["coins"]:
+        raise ProvidersError("providers", [f"coin {slug!r}: already in the providers"])
+    entry: dict[str, Any] = {"providers": []}
+    for key, value in (("name", name), ("metal", metal), ("weight_oz", weight_oz)):
+        if value is not None:
+            entry[key] = value
+    rich["coins"][slug] = entry
+    return parse_providers(rich, "edited providers")

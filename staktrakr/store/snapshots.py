@@ -89,20 +89,25 @@ def latest_snapshot_per_target(db: Database, since: str, until: str | None = Non
     )
 
 
-def failed_targets_of_last_run(db: Database, poller_id: str, job_prefix: str = "retail") -> list[tuple[str, str]]:
-    """(coin, vendor) pairs whose last attempt in this poller's latest finished retail run failed."""
-    run_id = db.query_value(
-        "SELECT run_id FROM poller_runs WHERE poller_id = ? AND job LIKE ? AND finished_at IS NOT NULL "
+def failed_targets(db: Database, poller_id: str) -> list[tuple[str, str]]:
+    """(coin, vendor) pairs whose latest attempt by this poller failed (blocked, no price, error),
+    looking at attempts since this poller's last full `retail` run started. Later retry and
+    single-dealer runs count: a target that succeeded since is no longer failed."""
+    since = db.query_value(
+        "SELECT started_at FROM poller_runs WHERE poller_id = ? AND job = 'retail' AND finished_at IS NOT NULL "
         "ORDER BY started_at DESC LIMIT 1",
-        (poller_id, f"{job_prefix}%"),
+        (poller_id,),
     )
-    if run_id is None:
+    if since is None:
         return []
     failed = ", ".join(f"'{s.value}'" for s in FAILURE_STATUSES)
     rows = db.query(
-        f"SELECT DISTINCT coin_slug, vendor FROM price_snapshots WHERE run_id = ? AND status IN ({failed}) "
-        "ORDER BY coin_slug, vendor",
-        (run_id,),
+        f"""SELECT coin_slug, vendor FROM (
+                SELECT coin_slug, vendor, status, ROW_NUMBER() OVER (
+                    PARTITION BY coin_slug, vendor ORDER BY scraped_at DESC, id DESC) AS rn
+                FROM price_snapshots WHERE poller_id = ? AND scraped_at >= ?)
+            WHERE rn = 1 AND status IN ({failed}) ORDER BY coin_slug, vendor""",
+        (poller_id, since),
     )
     return [(r["coin_slug"], r["vendor"]) for r in rows]
 

@@ -141,3 +141,28 @@ def test_configuration_error_is_one_message(tmp_path):
     done = scrapy("crawl", "retail", env={"POLLER_ID": "Not Valid"})
     assert done.returncode == 2
     assert "POLLER_ID" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_retry_pass_recrawls_only_what_failed(tmp_path, config):
+    entries = [e for e in TRUTH if e["dealer"] == "apmex" and e["expected"]["status"] in ("ok", "out_of_stock", "wrong_product")]
+    rules = {"/apmex/ase.html": Rule(status=503), "/apmex/age.html": Rule(status=429)}
+    site_config = SiteConfig(rules=rules)
+    with SampleSites(site_config) as sites:
+        env = {"STAKTRAKR_PROVIDERS": str(write_json(tmp_path / "providers.json", providers_for(sites, entries)))}
+        first = scrapy("crawl", "retail", "-s", "RETRY_TIMES=0", env=env)
+        assert first.returncode == 0, first.stderr[-2000:]
+        rows, _ = _rows(config.STAKTRAKR_DB)
+        failed = {k for k, r in rows.items() if r["status"] in ("blocked", "no_price", "error")}
+        assert failed == {("ase", "apmex"), ("age", "apmex")}
+        site_config.rules.clear()  # the dealer answers again
+        site_config.hits.clear()
+        retry = scrapy("crawl", "retail", "-a", "only=failed", env=env)
+        assert retry.returncode == 0, retry.stderr[-2000:]
+        retried_paths = {path.strip("/") for path in site_config.hits}
+        again = scrapy("crawl", "retail", "-a", "only=failed", env=env)
+    assert retried_paths == {e["path"] for e in entries if (e["coin"], e["dealer"]) in failed}
+    with Database.open_local(config.STAKTRAKR_DB) as db:
+        latest = db.query("SELECT status, price FROM price_snapshots WHERE coin_slug = 'ase' AND vendor = 'apmex' ORDER BY scraped_at DESC LIMIT 1")
+    assert latest == [{"status": "ok", "price": 94.19}]
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "nothing to do: no failed targets to retry" in again.stderr
