@@ -24,7 +24,8 @@ from ..providers import ProviderSet
 from ..store import Database
 from ..store.exports import day_fingerprints, informative_observations, last_in_stock_price
 from ..timeutil import iso_ms, utcnow
-from .retail import ExportParams, Observation, coin_figures, history_day
+from ..store.spot import latest_spot
+from .retail import ExportParams, Observation, SpotQuote, coin_figures, history_day
 from .writer import ApiWriter, write_atomic
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,16 @@ def export_cache_path(config: Any) -> Path:
     return db_path.with_name(db_path.name + ".export-cache.json")
 
 
+def _spot_quotes(db: Database, as_of: datetime) -> dict[str, SpotQuote]:
+    """The latest spot price of each metal read in the 24 h before `as_of`."""
+    quotes = {}
+    for metal in ("gold", "silver", "platinum", "palladium"):
+        row = latest_spot(db, metal, iso_ms(as_of - timedelta(hours=24)), iso_ms(as_of))
+        if row is not None:
+            quotes[metal] = SpotQuote(metal, row["spot"], row["timestamp"])
+    return quotes
+
+
 def _observations(rows: Iterable[tuple[Any, ...]]) -> tuple[dict[str, list[Observation]], int]:
     """Rows as compact observations grouped by coin; repeated strings are shared, which halves
     the memory of a 30-day export."""
@@ -139,6 +150,7 @@ def export_api(
     with db.held():
         fingerprints = {k: list(v) for k, v in day_fingerprints(db, iso_ms(as_of - timedelta(days=30)), generated_at).items()}
         stale_days = sorted({day for (slug, day), fp in fingerprints.items() if slug in coins and day in days and not cache.get(slug, day, fp)[0]})
+        quotes = _spot_quotes(db, as_of)
         by_coin, row_count = _observations(informative_observations(db, since, generated_at, recent_since, stale_days))
         extra_files: dict[str, Any] = {}
         if pm is not None:
@@ -168,7 +180,9 @@ def export_api(
             def last_in_stock(vendor: str, slug: str = slug) -> tuple[float, str] | None:
                 return last_in_stock_price(db, slug, vendor, generated_at, since)
 
-            figures[slug] = coin_figures(slug, recent, history, configured, as_of, params, last_in_stock)
+            coin = coins[slug]
+            quote = quotes.get(coin.spot_metal.value)
+            figures[slug] = coin_figures(slug, recent, history, configured, as_of, params, last_in_stock, coin, quote)
     cache.save(set(days))
     latest_window = max((f.latest_window for f in figures.values() if f.latest_window), default=None)
 

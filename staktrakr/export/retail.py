@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..extract.money import round2
+from ..models import Coin
 from ..timeutil import floor_15, iso_ms, iso_s
 
 SCRAPED_SOURCE = "firecrawl"  # the live contract's value for "price read from the dealer page"
@@ -199,6 +200,17 @@ def _windows(observations: list[Observation], as_of: datetime, params: ExportPar
     return windows
 
 
+@dataclass(frozen=True)
+class SpotQuote:
+    metal: str
+    price: float  # USD per troy ounce
+    as_of: str  # when it was read
+
+
+def premium(price: float, melt: float | None) -> float | None:
+    return round2((price - melt) / melt * 100) if melt else None
+
+
 def coin_figures(
     slug: str,
     recent: list[Observation],
@@ -207,6 +219,8 @@ def coin_figures(
     as_of: datetime,
     params: ExportParams,
     last_in_stock: Callable[[str], tuple[float, str] | None],
+    coin: Coin | None = None,
+    spot: SpotQuote | None = None,
 ) -> CoinFigures:
     """Everything the API says about one coin: `recent` holds its observations of the last
     26 hours (oldest first), `history_30d` its daily entries, `last_in_stock(vendor)` the last
@@ -271,6 +285,13 @@ def coin_figures(
         vendors[vendor] = entry
         stale_prices[vendor] = o.price
 
+    # What buyers also want: price per ounce of metal, melt value and premium over spot.
+    melt = round2(spot.price * coin.fine_oz) if spot is not None and coin is not None else None
+    if coin is not None:
+        for entry in vendors.values():
+            entry["per_oz"] = round2(entry["price"] / coin.fine_oz)
+            entry["premium_pct"] = premium(entry["price"], melt)
+
     availability: dict[str, bool] = {}
     last_known: dict[str, float] = {}
     last_date: dict[str, str] = {}
@@ -299,6 +320,8 @@ def coin_figures(
         "last_known_price_by_site": last_known,
         "last_available_date_by_site": last_date,
         "windows_24h": windows,
+        "spot": {"metal": spot.metal, "price": spot.price, "as_of": spot.as_of} if spot is not None else None,
+        "melt_value": melt,
     }
 
     summary: dict[str, Any] | None = None
@@ -315,4 +338,7 @@ def coin_figures(
                 "vendor_count": len(stale_clean),
                 "is_stale": True,
             }
+    if summary is not None:
+        summary["melt_value"] = melt
+        summary["lowest_premium_pct"] = premium(summary["lowest_price"], melt) if summary["lowest_price"] is not None else None
     return CoinFigures(latest=latest, summary=summary, history_7d=history_7d, history_30d=history_30d, latest_window=latest_window)

@@ -56,8 +56,8 @@ def test_latest_merges_pollers_flags_outliers_and_falls_back(filled, providers, 
     assert list(vendors)[:5] == ["a", "b", "c", "d", "e"]
     assert vendors["e"]["outlier"] is True and vendors["e"]["confidence"] <= 20
     # within 3 % of the median (+30) but 12.5 % above yesterday's median of 80 (-20)
-    assert vendors["a"] == {"price": 90, "confidence": 60, "source": "firecrawl", "inStock": True,
-                            "method": "table", "scraped_at": "2026-03-15T20:05:00.000Z"}
+    assert vendors["a"] == {"price": 90, "confidence": 60, "source": "firecrawl", "inStock": True, "method": "table",
+                            "scraped_at": "2026-03-15T20:05:00.000Z", "per_oz": 90, "premium_pct": None}
     assert vendors["f"]["source"] == "turso_last_known" and vendors["f"]["stale"] is True
     assert vendors["f"]["stale_since"] == "2026-03-15T10:00:00.000Z" and vendors["f"]["confidence"] is None
     assert "g" not in vendors and "h" not in vendors  # out of stock: no price published
@@ -108,7 +108,8 @@ def test_manifest_latest_and_providers(filled, providers, tmp_path):
     assert manifest["coins_meta"]["ase"] == {"name": "American Silver Eagle 1 oz", "metal": "silver", "weight": 1}
     assert manifest["latest_window"] == "2026-03-15T20:00:00Z" and manifest["generated_at"] == "2026-03-15T20:20:00.000Z"
     latest = json.loads((tmp_path / "api/latest.json").read_text())
-    assert latest["coins"] == {"ase": {"window_start": "2026-03-15T20:00:00Z", "median_price": 92, "lowest_price": 90, "vendor_count": 4}}
+    assert latest["coins"] == {"ase": {"window_start": "2026-03-15T20:00:00Z", "median_price": 92, "lowest_price": 90,
+                                       "vendor_count": 4, "melt_value": None, "lowest_premium_pct": None}}
     assert latest["coin_count"] == 1  # age has no data in 24 h
     assert json.loads((tmp_path / "api/providers.json").read_text())["age"] == {"a": "https://a.example/age"}
 
@@ -174,3 +175,24 @@ def test_carry_forward_is_bounded_to_two_hours_and_flagged(db, providers, tmp_pa
     assert windows["12:15"]["carried"] == ["b"]  # c: more than 2 h old now
     assert windows["12:30"]["carried"] == []
     assert windows["14:45"]["vendors"] == {"a": 90.2}
+
+
+def test_premium_over_spot(filled, providers, tmp_path):
+    from staktrakr.store.spot import SpotReading, insert_spot_readings
+
+    insert_spot_readings(filled, [
+        SpotReading(id="api-s1", poller_id="api", metal="silver", spot=80.0, source="metalprice-api",
+                    timestamp="2026-03-15T20:01:02.000Z", timestamp_floor="2026-03-15T20:00:00Z", scraped_at="2026-03-15T20:01:02.000Z"),
+        SpotReading(id="api-s0", poller_id="api", metal="silver", spot=70.0, source="metalprice-api",
+                    timestamp="2026-03-13T20:01:02.000Z", timestamp_floor="2026-03-13T20:00:00Z", scraped_at="2026-03-13T20:01:02.000Z"),
+    ])
+    export_api(filled, providers, tmp_path, as_of=AS_OF)
+    latest = json.loads((tmp_path / "api/ase/latest.json").read_text())
+    assert latest["spot"] == {"metal": "silver", "price": 80, "as_of": "2026-03-15T20:01:02.000Z"}
+    assert latest["melt_value"] == 80
+    assert latest["vendors"]["a"]["per_oz"] == 90 and latest["vendors"]["a"]["premium_pct"] == 12.5
+    summary = json.loads((tmp_path / "api/latest.json").read_text())["coins"]["ase"]
+    assert summary["melt_value"] == 80 and summary["lowest_premium_pct"] == 12.5
+    # without a spot price from the last 24 h the keys stay, empty
+    export_api(filled, providers, tmp_path, as_of=parse_time("2026-03-17T12:00:00Z"))
+    assert json.loads((tmp_path / "api/ase/latest.json").read_text())["melt_value"] is None
