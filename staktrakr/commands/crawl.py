@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 
 import sys
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
 from staktrakr.config import config_from_settings
 from staktrakr.errors import ConfigError
+from staktrakr.locking import LockBusy, job_lock
 
 
 class Command(ScrapyCrawl):
@@ -25,12 +27,25 @@ class Command(ScrapyCrawl):
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         assert self.crawler_process is not None
         try:
-            config_from_settings(self.settings)
+            config = config_from_settings(self.settings)
         except ConfigError as exc:  # before any component is built: one message, no traceback
             print(f"error: {exc}", file=sys.stderr)
             self.exitcode = exc.exit_code
             return
-        crawler = self.crawler_process.create_crawler(args[0])
+        # One run of a job per poller and machine; a retry pass shares the lock of its spider
+        # so it never doubles the load on a dealer while the main run is still going.
+        lock_dir = Path(self.settings.get("STAKTRAKR_LOCK_DIR") or Path(config.STAKTRAKR_DB).parent / "locks")
+        stale_after_s = self.settings.getfloat("STAKTRAKR_LOCK_STALE_S", 4 * 3600)
+        try:
+            with job_lock(f"{config.POLLER_ID}-{args[0]}", lock_dir, stale_after_s=stale_after_s):
+                self._crawl(args[0], opts)
+        except LockBusy as busy:
+            print(f"skipped: {busy}", file=sys.stderr)  # cron overlap: not a failure
+            self.exitcode = 0
+
+    def _crawl(self, spider: str, opts: argparse.Namespace) -> None:
+        assert self.crawler_process is not None
+        crawler = self.crawler_process.create_crawler(spider)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:

@@ -166,3 +166,18 @@ def test_retry_pass_recrawls_only_what_failed(tmp_path, config):
     assert latest == [{"status": "ok", "price": 94.19}]
     assert again.returncode == 0, again.stderr[-2000:]
     assert "nothing to do: no failed targets to retry" in again.stderr
+
+
+def test_an_overlapping_run_of_the_same_job_is_skipped(tmp_path, config):
+    from staktrakr.locking import job_lock
+
+    with SampleSites() as sites:
+        env = {"STAKTRAKR_PROVIDERS": str(write_json(tmp_path / "providers.json", providers_for(sites, TRUTH[:2])))}
+        with job_lock("test-retail", config.STAKTRAKR_DB.parent / "locks"):
+            skipped = scrapy("crawl", "retail", env=env)
+            other_job = scrapy("crawl", "retail-apmex", "-a", "coins=nothing", env=env)
+        after = scrapy("crawl", "retail", env=env)
+    assert skipped.returncode == 0 and "skipped: job 'test-retail' is already running" in skipped.stderr
+    assert "Spider opened" not in skipped.stderr
+    assert other_job.returncode == 0 and "skipped" not in other_job.stderr  # different jobs may overlap
+    assert after.returncode == 0 and "Spider opened" in after.stderr
