@@ -457,8 +457,11 @@ def new_dealer_command(name: str, root: Path) -> None:
 def _add_feature_commands() -> None:
     """Commands that live in their own modules."""
     from .backfill import backfill_command
+    from .health import health_command
+    from .serve import serve_command
 
-    cli.add_command(backfill_command)
+    for command in (backfill_command, serve_command, health_command):
+        cli.add_command(command)
 
 
 _add_feature_commands()

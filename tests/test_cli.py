@@ -9,7 +9,7 @@ from .conftest import FIXTURES, staktrakr
 SAMPLE = FIXTURES.parents[1] / "staktrakr/samples/sites/jmbullion/ase.html"
 
 
-@pytest.mark.parametrize("args", [[], ["plugins"], ["providers"], ["providers", "list"], ["db"], ["db", "migrate"], ["db", "status"], ["extract"], ["demo"]])
+@pytest.mark.parametrize("args", [[], ["plugins"], ["providers"], ["providers", "list"], ["db"], ["db", "migrate"], ["db", "status"], ["extract"], ["demo"], ["export"], ["publish"], ["serve"], ["health"], ["backfill"], ["new-dealer"], ["db", "sync"]])
 def test_help_everywhere(args):
     done = staktrakr(*args, "--help")
     assert done.returncode == 0 and "Usage:" in done.stdout
