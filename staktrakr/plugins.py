@@ -14,7 +14,6 @@ import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
-from types import ModuleType
 
 import pluggy
 
@@ -28,7 +27,7 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "staktrakr"
 
 # Built-in features that are plugins of the core, like a contributor's would be.
-FEATURE_PLUGINS: tuple[str, ...] = ("plugins.git_exporter",)
+FEATURE_PLUGINS: tuple[str, ...] = ("plugins.git_exporter", "plugins.aggregator", "plugins.spot", "plugins.goldback")
 
 
 def _dealer_modules() -> tuple[str, ...]:
@@ -146,8 +145,3 @@ def dealer_profiles(pm: pluggy.PluginManager) -> dict[str, DealerProfile]:
 def default_profile(vendor: str) -> DealerProfile:
     """Profile for a dealer no plugin describes: plain HTTP, generic extraction."""
     return DealerProfile(id=vendor, name=vendor)
-
-
-def plugin_module(pm: pluggy.PluginManager, name: str) -> ModuleType | None:
-    plugin = pm.get_plugin(name)
-    return plugin if isinstance(plugin, ModuleType) else None

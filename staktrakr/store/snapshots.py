@@ -70,25 +70,6 @@ def insert_snapshot(db: Database, snapshot: Snapshot) -> None:
             )
 
 
-def snapshots_for_run(db: Database, run_id: str) -> list[dict[str, Any]]:
-    return db.query(
-        "SELECT * FROM price_snapshots WHERE run_id = ? ORDER BY coin_slug, vendor, scraped_at", (run_id,)
-    )
-
-
-def latest_snapshot_per_target(db: Database, since: str, until: str | None = None) -> list[dict[str, Any]]:
-    """For each (coin, vendor), its newest row observed in [since, until]."""
-    until = until or "9999"
-    return db.query(
-        """SELECT * FROM (
-               SELECT s.*, ROW_NUMBER() OVER (
-                   PARTITION BY coin_slug, vendor ORDER BY scraped_at DESC, id DESC) AS rn
-               FROM price_snapshots s WHERE scraped_at >= ? AND scraped_at <= ?)
-           WHERE rn = 1 ORDER BY coin_slug, vendor""",
-        (since, until),
-    )
-
-
 def failed_targets(db: Database, poller_id: str) -> list[tuple[str, str]]:
     """(coin, vendor) pairs whose latest attempt by this poller failed (blocked, no price, error),
     looking at attempts since this poller's last full `retail` run started. Later retry and
