@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from staktrakr.crawl_context import CrawlContext
 from staktrakr.errors import StaktrakrError
 from staktrakr.extract import Page, extract
+from staktrakr.middlewares import proxy_path_reason
 from staktrakr.models import DealerProfile, ExtractionResult, RetailPriceItem, Status, Target
 from staktrakr.providers import resolve_providers
 from staktrakr.store.snapshots import failed_targets
@@ -106,7 +107,7 @@ class RetailSpider(scrapy.Spider):
 
     # -- requests -----------------------------------------------------------------------------
 
-    def request_for(self, target: Target, url_index: int, *, browser: bool | None = None) -> scrapy.Request:
+    def request_for(self, target: Target, url_index: int, *, browser: bool | None = None, proxy_tier: int = 0) -> scrapy.Request:
         profile = self.context.profile(target.vendor)
         use_browser = profile.browser if browser is None else browser
         meta: dict[str, Any] = {
@@ -116,6 +117,8 @@ class RetailSpider(scrapy.Spider):
             "started": time.monotonic(),
             "browser": use_browser,
         }
+        if proxy_tier:  # proxy tiers: start at the tier that already got through (ProxyTierMiddleware)
+            meta["proxy_tier"] = proxy_tier
         if use_browser:
             from scrapy_playwright.page import PageMethod
 
@@ -146,7 +149,8 @@ class RetailSpider(scrapy.Spider):
         if result.status is Status.no_price and result.client_rendered and not meta.get("browser"):
             self.logger.info("%s %s: no price in static HTML, fetching once with the browser", target.vendor, target.coin.slug)
             self.crawler.stats.inc_value("staktrakr/browser_refetch")
-            yield self.request_for(target, meta["url_index"], browser=True)
+            # proxy tiers: the browser goes through the tier the static page came through
+            yield self.request_for(target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0))
             return
         if meta.get("browser") and result.method and not result.method.startswith("browser"):
             result.method = f"browser+{result.method}"
@@ -172,7 +176,7 @@ class RetailSpider(scrapy.Spider):
             )
             yield self.request_for(target, index + 1)
             return
-        reason = result.reason
+        reason = proxy_path_reason(meta, result.reason)  # proxy tiers: which one, what failed before
         if index > 0:
             reason = f"URL {index + 1} of {len(target.urls)}: {reason}"
         yield RetailPriceItem(

@@ -77,6 +77,10 @@ class ProviderSet(BaseModel):
             entry: dict[str, Any] = {"name": coin.name, "metal": coin.metal.value, "weight_oz": coin.weight_oz}
             if not coin.enabled:
                 entry["enabled"] = False
+            if coin.fbp_url:
+                entry["fbp_url"] = coin.fbp_url
+            if coin.notes:
+                entry["notes"] = coin.notes
             providers = []
             for vendor, listing in self.listings.get(slug, {}).items():
                 provider: dict[str, Any] = {"id": vendor, "enabled": listing.enabled}

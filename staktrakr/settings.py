@@ -33,6 +33,27 @@ RETRY_TIMES = 2
 # 403/429 are not retried on the same path: they go to the proxy tiers or are recorded "blocked".
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 REDIRECT_ENABLED = True
+
+# -- proxy tiers (staktrakr/middlewares.py) --------------------------------------------------
+# PROXY_TIERS (environment, see staktrakr/config.py) lists proxy URLs tried in order after the
+# direct attempt. Prefer the environment to `-s PROXY_TIERS=...`: both work and neither is
+# logged, but command-line arguments are visible to every user in the process list.
+# Order for one request: direct + Scrapy's RETRY_TIMES retries (timeouts, connection errors,
+# RETRY_HTTP_CODES) -> tier 1 -> tier 2 -> ..., each tier once. At 540 the middleware sees
+# responses and exceptions after RetryMiddleware (550) has given up, and sets meta["proxy"]
+# before HttpProxyMiddleware (750) moves the credentials into a Proxy-Authorization header.
+# Without PROXY_TIERS it is not loaded at all. The stored row's `reason` names the tier
+# ("via proxy tier 1 (direct: HTTP 403): ..."); `method` is unchanged.
+DOWNLOADER_MIDDLEWARES = {
+    "staktrakr.middlewares.ProxyTierMiddleware": 540,
+}
+# Statuses handed to the next tier (5xx only after Scrapy's retries on the same path; 407 is a
+# proxy refusing our credentials).
+STAKTRAKR_PROXY_ON_STATUS = [403, 407, 429, 500, 502, 503, 504, 522, 524]
+# Also hand on a bot wall / captcha page served with HTTP 2xx (staktrakr.extract.blocked).
+STAKTRAKR_PROXY_ON_BOT_WALL = True
+# Network failures handed on are RETRY_EXCEPTIONS plus the browser's navigation errors.
+# -- end proxy tiers --------------------------------------------------------------------------
 # The spider sees every status itself so that a 403/404 becomes a stored outcome.
 HTTPERROR_ALLOW_ALL = True
 COOKIES_ENABLED = True

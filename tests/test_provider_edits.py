@@ -84,3 +84,15 @@ def test_providers_from_a_url_fall_back_to_the_last_good_copy(http_folder, monke
     assert any("using the last good copy" in r.getMessage() for r in caplog.records)
     (folder / "providers.json").unlink()
     assert resolve_providers(load_config()).source.endswith("(last good copy)")
+
+
+def test_comparison_page_and_notes_survive_the_database():
+    rich = {"coins": {"ase": {"fbp_url": "https://compare.example/ase", "notes": "tube of 20",
+                              "providers": [{"id": "apmex", "url": "https://www.apmex.com/a"}]}}}
+    from staktrakr.providers import parse_providers
+    from staktrakr.store.provider_tables import load_providers_rich, save_providers
+
+    with open_database(load_config()) as db:
+        save_providers(db, parse_providers(rich, "test").rich())
+        back = parse_providers(load_providers_rich(db), "db")
+    assert back.coins["ase"].fbp_url == "https://compare.example/ase" and back.coins["ase"].notes == "tube of 20"

@@ -16,11 +16,15 @@ def save_providers(db: Database, rich: dict[str, Any]) -> tuple[int, int]:
     with db.transaction():
         for slug, coin in rich["coins"].items():
             db.execute(
-                """INSERT INTO provider_coins (slug, name, metal, weight_oz, enabled, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO provider_coins (slug, name, metal, weight_oz, fbp_url, notes, enabled, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(slug) DO UPDATE SET name = excluded.name, metal = excluded.metal,
-                       weight_oz = excluded.weight_oz, enabled = excluded.enabled, updated_at = excluded.updated_at""",
-                (slug, coin["name"], coin["metal"], coin["weight_oz"], int(coin.get("enabled", True)), now, now),
+                       weight_oz = excluded.weight_oz, fbp_url = excluded.fbp_url, notes = excluded.notes,
+                       enabled = excluded.enabled, updated_at = excluded.updated_at""",
+                (
+                    slug, coin["name"], coin["metal"], coin["weight_oz"], coin.get("fbp_url"), coin.get("notes"),
+                    int(coin.get("enabled", True)), now, now,
+                ),  # fmt: skip
             )
             coins += 1
             for provider in coin["providers"]:
@@ -57,14 +61,12 @@ def load_providers_rich(db: Database) -> dict[str, Any] | None:
         elif urls:
             entry["urls"] = urls
         by_coin.setdefault(row["coin_slug"], []).append(entry)
-    coins = {
-        row["slug"]: {
-            "name": row["name"],
-            "metal": row["metal"],
-            "weight_oz": row["weight_oz"],
-            "enabled": bool(row["enabled"]),
-            "providers": by_coin.get(row["slug"], []),
-        }
-        for row in coin_rows
-    }
+    coins: dict[str, Any] = {}
+    for row in coin_rows:
+        entry = {"name": row["name"], "metal": row["metal"], "weight_oz": row["weight_oz"], "enabled": bool(row["enabled"])}
+        for optional in ("fbp_url", "notes"):
+            if row.get(optional):
+                entry[optional] = row[optional]
+        entry["providers"] = by_coin.get(row["slug"], [])
+        coins[row["slug"]] = entry
     return {"coins": coins}
