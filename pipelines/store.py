@@ -48,6 +48,12 @@ class StorePipeline:
             confidence=adapter.get("confidence"),
             http_status=adapter.get("http_status"),
             elapsed_ms=adapter.get("elapsed_ms"),
+            source=adapter.get("source"),
+            scraped_price=adapter.get("scraped_price"),
+            vision_price=adapter.get("vision_price"),
+            vision_in_stock=adapter.get("vision_in_stock"),
+            vision_weight=adapter.get("vision_weight"),
+            vision_agrees=adapter.get("vision_agrees"),
         )
         insert_snapshot(self.context.db, snapshot)
         self.stats.inc_value(f"staktrakr/status/{snapshot.status.value}")

@@ -146,3 +146,11 @@ class RetailPriceItem(scrapy.Item):
     confidence = scrapy.Field()
     http_status = scrapy.Field()
     elapsed_ms = scrapy.Field()
+    # Vision cross-check (pipelines/vision.py); see store.snapshots.Snapshot for the meaning.
+    source = scrapy.Field()
+    scraped_price = scrapy.Field()
+    vision_price = scrapy.Field()
+    vision_in_stock = scrapy.Field()
+    vision_weight = scrapy.Field()
+    vision_agrees = scrapy.Field()
+    screenshot = scrapy.Field()  # path of the screenshot taken in the same browser visit, if any

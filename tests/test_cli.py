@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from staktrakr.store.migrations import LATEST_VERSION
+
 from .conftest import FIXTURES, staktrakr
 
 SAMPLE = FIXTURES.parents[1] / "staktrakr/samples/sites/jmbullion/ase.html"
@@ -17,11 +19,11 @@ def test_help_everywhere(args):
 
 def test_db_migrate_then_status(config):
     first = staktrakr("db", "migrate")
-    assert first.returncode == 0 and "schema 0 -> 2" in first.stdout
+    assert first.returncode == 0 and f"schema 0 -> {LATEST_VERSION}" in first.stdout
     again = staktrakr("db", "migrate")
     assert "up to date" in again.stdout
     status = json.loads(staktrakr("db", "status", "--json").stdout)
-    assert status["schema_version"] == 2 and status["rows"]["price_snapshots"] == 0 and status["last_runs"] == []
+    assert status["schema_version"] == LATEST_VERSION and status["rows"]["price_snapshots"] == 0 and status["last_runs"] == []
 
 
 def test_extract_file_json_and_explanation():

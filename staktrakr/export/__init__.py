@@ -110,12 +110,15 @@ def _observations(rows: Iterable[tuple[Any, ...]]) -> tuple[dict[str, list[Obser
     by_coin: dict[str, list[Observation]] = defaultdict(list)
     shared: dict[str, str] = {}
     count = 0
-    for slug, vendor, scraped_at, window, price, in_stock, status, method in rows:
+    for slug, vendor, scraped_at, window, price, in_stock, status, method, source, confidence in rows:
         ok = status == "ok" and price is not None and bool(in_stock)
         vendor = shared.setdefault(vendor, vendor)
         window = shared.setdefault(window, window)
         method = shared.setdefault(method, method) if method is not None else None
-        by_coin[shared.setdefault(slug, slug)].append(Observation(vendor, scraped_at, window, price, bool(in_stock), ok, method))
+        source = shared.setdefault(source, source) if source is not None else None
+        by_coin[shared.setdefault(slug, slug)].append(
+            Observation(vendor, scraped_at, window, price, bool(in_stock), ok, method, source, confidence)
+        )
         count += 1
     return by_coin, count
 

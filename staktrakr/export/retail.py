@@ -31,6 +31,8 @@ class Observation:
     in_stock: bool
     ok: bool  # status ok: in stock with a price
     method: str | None
+    source: str | None = None  # set by the vision cross-check; None means page text only
+    confidence: float | None = None  # set by the vision cross-check
 
 
 @dataclass(frozen=True)
@@ -253,8 +255,9 @@ def coin_figures(
         o = latest_fresh[vendor]
         entry: dict[str, Any] = {
             "price": round2(price),
-            "confidence": score(price, median, prev_median),
-            "source": SCRAPED_SOURCE,
+            # a vision cross-check decided the confidence already; otherwise the scrape-only score
+            "confidence": int(o.confidence) if o.confidence is not None else score(price, median, prev_median),
+            "source": o.source or SCRAPED_SOURCE,
             "inStock": True,
             "method": o.method,
             "scraped_at": o.scraped_at,

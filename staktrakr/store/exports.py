@@ -23,13 +23,13 @@ def day_fingerprints(db: Database, since: str, until: str) -> dict[tuple[str, st
 
 
 def informative_observations(db: Database, since: str, until: str, recent_since: str, days: list[str]) -> Iterator[tuple[Any, ...]]:
-    """(coin, vendor, scraped_at, window_start, price, in_stock, status, method) of the `ok` and
+    """(coin, vendor, scraped_at, window_start, price, in_stock, status, method, source, confidence) of the `ok` and
     `out_of_stock` rows in (since, until] that are either newer than `recent_since` or from one
     of `days`, oldest first. Failed attempts say nothing about price or stock."""
     day_list = ", ".join("?" for _ in days) or "''"
     with db.held() as conn:
         cursor = conn.execute(
-            "SELECT coin_slug, vendor, scraped_at, window_start, price, in_stock, status, method "
+            "SELECT coin_slug, vendor, scraped_at, window_start, price, in_stock, status, method, source, confidence "
             f"FROM price_snapshots WHERE scraped_at > ? AND scraped_at <= ? AND {_INFORMATIVE} "
             f"AND (scraped_at > ? OR substr(scraped_at, 1, 10) IN ({day_list})) "
             "ORDER BY coin_slug, scraped_at, id",

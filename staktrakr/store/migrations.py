@@ -125,4 +125,25 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     ),
 ]
 
+MIGRATIONS.append(
+    (
+        3,
+        "vision cross-check: both readings on the row, figures on the run",
+        (
+            # The row keeps what the page text said and what the screenshot said; `price` is
+            # the decision and `source` says how it was made (firecrawl, firecrawl+vision, vision).
+            "ALTER TABLE price_snapshots ADD COLUMN source TEXT",
+            "ALTER TABLE price_snapshots ADD COLUMN scraped_price REAL",
+            "ALTER TABLE price_snapshots ADD COLUMN vision_price REAL",
+            "ALTER TABLE price_snapshots ADD COLUMN vision_in_stock INTEGER",
+            "ALTER TABLE price_snapshots ADD COLUMN vision_weight TEXT",
+            "ALTER TABLE price_snapshots ADD COLUMN vision_agrees INTEGER",
+            "ALTER TABLE poller_runs ADD COLUMN vision_calls INTEGER",
+            "ALTER TABLE poller_runs ADD COLUMN vision_tokens INTEGER",
+            "ALTER TABLE poller_runs ADD COLUMN vision_seconds REAL",
+            "ALTER TABLE poller_runs ADD COLUMN vision_cost_usd REAL",
+        ),
+    )
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]

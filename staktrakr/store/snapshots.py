@@ -13,6 +13,7 @@ from .ids import new_id
 _SNAPSHOT_COLUMNS = (
     "id", "run_id", "poller_id", "scraped_at", "window_start", "coin_slug", "vendor", "url", "price",
     "in_stock", "status", "method", "reason", "confidence", "http_status", "elapsed_ms",
+    "source", "scraped_price", "vision_price", "vision_in_stock", "vision_weight", "vision_agrees",
 )  # fmt: skip
 
 
@@ -35,11 +36,20 @@ class Snapshot(BaseModel):
     confidence: float | None = None
     http_status: int | None = None
     elapsed_ms: int | None = None
+    # How the price was decided: "firecrawl" (page text; the live contract's name),
+    # "firecrawl+vision" (text and screenshot agree), "vision" (screenshot only or preferred).
+    source: str | None = None
+    scraped_price: float | None = None  # the page text's price when the decision differs from it
+    vision_price: float | None = None
+    vision_in_stock: bool | None = None
+    vision_weight: str | None = None  # weight / denomination the screenshot shows
+    vision_agrees: bool | None = None  # computed by us (within 3 %), never the model's own claim
 
     def row(self) -> tuple[Any, ...]:
         values = self.model_dump()
         values["status"] = self.status.value
-        values["in_stock"] = None if self.in_stock is None else int(self.in_stock)
+        for flag in ("in_stock", "vision_in_stock", "vision_agrees"):
+            values[flag] = None if values[flag] is None else int(values[flag])
         return tuple(values[c] for c in _SNAPSHOT_COLUMNS)
 
 

@@ -196,3 +196,14 @@ def test_premium_over_spot(filled, providers, tmp_path):
     # without a spot price from the last 24 h the keys stay, empty
     export_api(filled, providers, tmp_path, as_of=parse_time("2026-03-17T12:00:00Z"))
     assert json.loads((tmp_path / "api/ase/latest.json").read_text())["melt_value"] is None
+
+
+def test_vision_decisions_keep_their_source_and_confidence(db, providers, tmp_path):
+    add(db, "ase", "a", "2026-03-15T20:05:00Z", 90.0, source="firecrawl+vision", confidence=99, vision_price=90.1, vision_agrees=True)
+    add(db, "ase", "b", "2026-03-15T20:05:00Z", 91.0, source="vision", confidence=64, method="vision")
+    add(db, "ase", "c", "2026-03-15T20:05:00Z", 92.0)
+    export_api(db, providers, tmp_path, as_of=AS_OF)
+    vendors = json.loads((tmp_path / "api/ase/latest.json").read_text())["vendors"]
+    assert (vendors["a"]["source"], vendors["a"]["confidence"]) == ("firecrawl+vision", 99)
+    assert (vendors["b"]["source"], vendors["b"]["confidence"], vendors["b"]["method"]) == ("vision", 64, "vision")
+    assert vendors["c"]["source"] == "firecrawl" and vendors["c"]["confidence"] == 80
