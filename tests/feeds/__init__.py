@@ -1,1 +1,1 @@
-"""The spot and Goldback feed plugins, run as `scrapy crawl spot|goldback` against local stand-ins."""
+"""Feed plugins (spot, Goldback, …) run as real crawls against local stand-ins."""
