@@ -23,6 +23,8 @@ from .config import load_config
 from .export import export_api, export_cache_path
 from .plugins import build_plugin_manager
 from .providers import resolve_providers
+from .samples.goldback_site import GoldbackSite
+from .samples.metalprice import MetalPriceServer
 from .samples.server import SampleSites, load_truth, providers_for
 from .store import Database
 from .store.runs import recent_runs
@@ -90,6 +92,26 @@ def result_table(db: Database, coins: list[str], dealers: list[str]) -> Table:
     return table
 
 
+def premium_table(api_dir: Path, coins: list[str]) -> Table:
+    """What the published API now says per coin, premiums over spot included."""
+    table = Table(title="published: api/latest.json (check/wire, 1 unit)")
+    for column in ("coin", "median", "lowest", "dealers", "melt value", "lowest premium"):
+        table.add_column(column, justify="left" if column == "coin" else "right")
+    latest = json.loads((api_dir / "api/latest.json").read_text(encoding="utf-8"))["coins"]
+    for coin in coins:
+        entry = latest.get(coin)
+        if entry is None:
+            table.add_row(coin, "—", "—", "0", "", "")
+            continue
+        melt = entry.get("melt_value")
+        premium = entry.get("lowest_premium_pct")
+        table.add_row(
+            coin, f"${entry['median_price']:,.2f}", f"${entry['lowest_price']:,.2f}", str(entry["vendor_count"]),
+            f"${melt:,.2f}" if melt is not None else "—", f"{premium:+.1f} %" if premium is not None else "—",
+        )  # fmt: skip
+    return table
+
+
 def run_demo(workdir: Path, *, browser: bool = True, console: Console | None = None) -> int:
     console = console or Console()
     if workdir.exists():
@@ -99,11 +121,22 @@ def run_demo(workdir: Path, *, browser: bool = True, console: Console | None = N
         console.print("[yellow]/usr/bin/chromium not found: skipping the pages that need a browser")
         browser = False
     truth = [e for e in load_truth() if browser or not e.get("needs_browser")]
-    with SampleSites() as sites:
+    with SampleSites() as sites, MetalPriceServer() as spot_api, GoldbackSite() as goldback:
         providers_file = workdir / "providers.json"
         providers_file.write_text(json.dumps(providers_for(sites, truth), indent=2), encoding="utf-8")
         console.print(f"sample dealer sites on {sites.base_url}: {len(truth)} product pages, {len({e['dealer'] for e in truth})} dealers")
+        console.print(f"stand-in spot API on {spot_api.base_url}, Goldback rate page on {goldback.rate_url()}")
         env = crawl_env(workdir, providers_file)
+        env.update(
+            METALPRICE_API_URL=spot_api.base_url,
+            METAL_PRICE_API_KEY=spot_api.config.api_key,
+            GOLDBACK_URL=goldback.rate_url("table"),
+        )
+        # Spot first: retail prices are then judged against melt value, not static ranges.
+        for feed in ("spot", "goldback"):
+            done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", feed], env=env, capture_output=True, text=True)
+            (workdir / f"{feed}.log").write_text(done.stderr, encoding="utf-8")
+            console.print(f"scrapy crawl {feed}: {'ok' if done.returncode == 0 else f'exit {done.returncode}, see {workdir / feed}.log'}")
         code = run_crawl("retail", env, len(truth), console)
     config = load_config(environ=env)
     with Database.open_local(config.STAKTRAKR_DB) as db:
@@ -121,6 +154,7 @@ def run_demo(workdir: Path, *, browser: bool = True, console: Console | None = N
         coins = sorted({e["coin"] for e in truth})
         dealers = sorted({e["dealer"] for e in truth})
         console.print(result_table(db, coins, dealers))
+        console.print(premium_table(config.STAKTRAKR_API_DIR, coins))
         run = recent_runs(db, limit=1)
         if run:
             r = run[0]

@@ -104,15 +104,67 @@ STAKTRAKR_BROWSER_WAIT_MS = 0  # extra settle time after load for every browser 
 # -- pipelines and extensions -------------------------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.vision.VisionPipeline": 500,  # vision cross-check; off unless configured (below)
     "pipelines.store.StorePipeline": 800,
 }
 EXTENSIONS = {
     "staktrakr.runs.RunRecorder": 500,
 }
+# Per-metal, per-troy-ounce bounds used when no recent spot price is known, e.g.
+# {"silver": [15, 400]}; the defaults are in staktrakr/bounds.py.
 STAKTRAKR_STATIC_BOUNDS = {}
 # A run still "running" after this many hours died without closing (killed process).
-STAKTRAKR_ORPHANED_RUN_HOURS = 6  # {"silver": [15, 400]} overrides the per-oz static bounds
+STAKTRAKR_ORPHANED_RUN_HOURS = 6
+# Job locks (one run of a job per poller and machine); default folder: <STAKTRAKR_DB folder>/locks.
+STAKTRAKR_LOCK_DIR = None
+STAKTRAKR_LOCK_STALE_S = 4 * 3600
+
+# -- spot and Goldback feeds (plugins/spot.py, plugins/goldback.py) ----------------------------
+# A spot reading outside these USD/oz bounds is rejected (a rate that was not inverted, a zero).
+STAKTRAKR_SPOT_SANE_BOUNDS = {"gold": [500, 50000], "silver": [5, 2000], "platinum": [100, 20000], "palladium": [100, 20000]}
+# Retail price / melt value allowed while spot is fresh, per coin slug or metal; defaults:
+# 0.97-2.0 for coins of 1 oz or more, 0.97-3.0 for fractional pieces, 1.2-4.0 for Goldbacks.
+STAKTRAKR_SPOT_BOUNDS = {}
+STAKTRAKR_SPOT_MAX_AGE_HOURS = 24  # older spot: the static bounds apply
+STAKTRAKR_GOLDBACK_BAND = [2, 50]  # plausible USD per G1
+
+# -- aggregator gap fill (plugins/aggregator.py) -----------------------------------------------
+# Off by default; `-s STAKTRAKR_AGGREGATOR_ENABLED=1` or the environment variable turns it on.
+STAKTRAKR_AGGREGATOR_ENABLED = False
+
+# -- vision cross-check (pipelines/vision.py, staktrakr/vision/) -------------------------------
+# On only with VISION_ENABLED=1 and GEMINI_API_KEY (environment; GEMINI_BASE_URL points it at
+# another endpoint). Off, nothing below has any effect and the crawl is unchanged.
+VISION_MODEL = "gemini-2.5-flash"
+VISION_API_VERSION = "v1beta"  # generateContent with responseSchema and thinkingConfig
+VISION_TIMEOUT = 30.0  # seconds per request to Gemini
+VISION_MAX_OUTPUT_TOKENS = 1024
+VISION_CONCURRENCY = 4  # requests to Gemini in flight (worker threads)
+VISION_MAX_CALLS = 100  # requests to Gemini per run, retries included; then the rest is skipped
+VISION_RETRIES = 2  # extra attempts after a 429 / 5xx / refused connection (timeouts: none)
+VISION_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubled each time (±20 % jitter)
+VISION_RETRY_BACKOFF_MAX = 10.0
+# Static dealers' pages have no browser visit to take the screenshot in: at most this many extra
+# browser visits per run are made for them (browser dealers' screenshots cost nothing extra).
+VISION_MAX_EXTRA_VISITS = 20
+VISION_SCREENSHOT_DIR = None  # default: <STAKTRAKR_DB folder>/screenshots; one folder per run inside
+VISION_KEEP_RUNS = 5  # screenshot folders of the newest runs kept; older ones are removed
+VISION_VIEWPORT_WIDTH = 1280
+VISION_VIEWPORT_HEIGHT = 900
+VISION_SCREENSHOT_TIMEOUT_MS = 10_000
+# The decision (staktrakr/vision/merge.py).
+VISION_AGREE_TOLERANCE = 0.03  # |text - vision| / max within this: agreement, confidence 99
+VISION_DISAGREE_CONFIDENCE = 70  # cap on disagreement, scaled down by the gap (0 at 50 %)
+VISION_ONLY_CONFIDENCE = 70  # cap when only the screenshot had a price
+VISION_STOCK_CONFLICT_CONFIDENCE = 50  # cap when the screenshot says out of stock, the text in stock
+VISION_MEDIAN_LOOKBACK_HOURS = 2.0  # other dealers' prices this recent form the median
+# Estimated cost in the run figures: USD per million tokens (Gemini 2.5 Flash list prices,
+# paid tier: $0.30 input text/image, $2.50 output). Set them for another model.
+VISION_PRICE_PER_MTOKEN_IN = 0.30
+VISION_PRICE_PER_MTOKEN_OUT = 2.50
+# -- end vision cross-check -------------------------------------------------------------------
 
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+
