@@ -34,6 +34,10 @@ FAMILIES = {
     "slug_latest": ("api/ase/latest.json", "api/ase/latest.json"),
     "history": ("api/ase/history-30d.json", "api/ase/history-30d.json"),
     "history_7d": ("api/ase/history-7d.json", "api/ase/history-7d.json"),
+    "goldback_spot": ("api/goldback-spot.json", "api/goldback-spot.json"),
+    "goldback_year": ("goldback-2026.json", "goldback-2026.json"),
+    "hourly": ("hourly/2026/03/15/20.json", "hourly/2026/03/15/20.json"),
+    "15min": ("15min/2026/03/15/2015.json", "15min/2026/03/15/2015.json"),
 }
 
 
@@ -114,7 +118,10 @@ def problems(value: Any, expected: dict[str, Any] | None, path: str = "$") -> li
 def exported(tmp_path_factory):
     """An export of a database that resembles the sample day: fresh, stale, out of stock."""
     from staktrakr.config import load_config
+    from staktrakr.plugins import build_plugin_manager
     from staktrakr.store import Database
+    from staktrakr.store.goldback import GoldbackRate, insert_goldback_rate
+    from staktrakr.store.spot import SpotReading, insert_spot_readings
 
     root = tmp_path_factory.mktemp("contract")
     db = Database.open_local(root / "db.sqlite")
@@ -127,7 +134,19 @@ def exported(tmp_path_factory):
     add(db, "ase", "bullionexchanges", "2026-03-15T14:00:00Z", 88.0)  # stale last-known price
     add(db, "ase", "providentmetals", "2026-03-15T19:00:00Z", status="out_of_stock", in_stock=False)
     add(db, "ase", "providentmetals", "2026-03-14T10:00:00Z", 93.0)
-    export_api(db, load_bundled_providers(), root / "out", as_of=parse_time("2026-03-15T20:23:00Z"))
+    readings = []
+    for metal, price in (("gold", 5019.58), ("silver", 80.6), ("platinum", 2018.69), ("palladium", 1555.99)):
+        for minute in (0, 15):
+            at = f"2026-03-15T20:{minute:02d}:04.000Z"
+            readings.append(SpotReading(id=f"api-{metal}-{minute}", poller_id="api", metal=metal, spot=price, source="metalprice-api",
+                                        timestamp=at, timestamp_floor=f"2026-03-15T20:{minute:02d}:00Z", scraped_at=at))
+    insert_spot_readings(db, readings)
+    insert_goldback_rate(db, GoldbackRate(id="api-gb-1", poller_id="api", date="2026-03-15", g1_usd=10.06,
+                                          scraped_at="2026-03-15T00:01:01.596Z", source="goldback.com"))
+    insert_goldback_rate(db, GoldbackRate(id="api-gb-0", poller_id="api", date="2026-03-14", g1_usd=10.06,
+                                          scraped_at="2026-03-14T00:01:01.993Z", source="goldback.com"))
+    pm = build_plugin_manager(load_config(environ={}))
+    export_api(db, load_bundled_providers(), root / "out", as_of=parse_time("2026-03-15T20:23:00Z"), pm=pm)
     db.close()
     return root / "out"
 
@@ -136,6 +155,7 @@ def exported(tmp_path_factory):
 def test_family_matches_the_live_contract(exported, family):
     sample_rel, ours_rel = FAMILIES[family]
     maps = MAPS.get(family.removesuffix("_7d"), set())
+    assert (exported / ours_rel).is_file(), f"the export did not write {ours_rel}"
     sample = json.loads((SAMPLES / sample_rel).read_text())
     ours = json.loads((exported / ours_rel).read_text())
     expected = shape(sample, "", maps)
