@@ -458,9 +458,11 @@ def _add_feature_commands() -> None:
     """Commands that live in their own modules."""
     from .backfill import backfill_command
     from .health import health_command
+    from .metrics import metrics_command
+    from .reports import dealers_command, runs_command
     from .serve import serve_command
 
-    for command in (backfill_command, serve_command, health_command):
+    for command in (backfill_command, serve_command, health_command, runs_command, dealers_command, metrics_command):
         cli.add_command(command)
 
 

@@ -292,7 +292,9 @@ def serve_command(root: Path | None, port: int, host: str) -> None:
     # The group configures logging at WARNING unless -v; the request lines are this command's output.
     if log.getEffectiveLevel() > logging.INFO:
         log.setLevel(logging.INFO)
-    app = make_app(root)
+    from .metrics import metrics_routes  # /metrics: Prometheus figures of STAKTRAKR_DB, read per request
+
+    app = make_app(root, extra_routes=metrics_routes())
     try:
         run_server(app, host, port, on_ready=lambda url: click.echo(f"serving {root} on {url}/ (Ctrl-C to stop)"))
     except KeyboardInterrupt:

@@ -168,3 +168,12 @@ LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
+# -- operations: redacted logs, JSON lines (staktrakr/logs.py) ----------------------------------
+# Every log line is scrubbed of the configured secrets and `api_key=`-style parameters, and with
+# LOG_FORMAT=json (environment) it is one JSON object. Installed while Scrapy reads this module,
+# so the lines it logs before any extension exists are covered too; the JsonLogs extension adds
+# the secrets given as `-s` overrides.
+from staktrakr.logs import install_log_hook as _install_log_hook  # noqa: E402
+
+_install_log_hook()
+EXTENSIONS["staktrakr.logs.JsonLogs"] = 0

@@ -1,0 +1,237 @@
+"""Log output for operations: secrets redacted from every record, and JSON lines on request.
+
+* `RedactSecrets` is a `logging.Filter` that scrubs the configured secret values (TURSO_AUTH_TOKEN,
+  METAL_PRICE_API_KEY, GEMINI_API_KEY, and the credentials in PROXY_TIERS, API_GIT_REMOTE and
+  TURSO_DATABASE_URL), the userinfo of any URL, and `api_key=…`-style parameters from the message,
+  the traceback and the extras of a record.
+* `JsonFormatter` writes each record as one JSON object per line: time, level, logger, message,
+  then the record's extras (and `exception` / `stack` when present). Chosen with the environment
+  variable `LOG_FORMAT=json`; anything else keeps the plain text format.
+
+Both go on the handlers of the root logger. Who creates those handlers differs: the `staktrakr`
+group calls `logging.basicConfig`, Scrapy installs its own root handler when the process starts
+and *replaces* it when a crawl starts (after the extensions are built). `LogHook` therefore wraps
+the log record factory: before each record is handed out it makes sure every root handler carries
+the filter (and the JSON formatter), so a handler created at any time is covered before its first
+line. `install_log_hook()` is called where each program starts (the end of `staktrakr/settings.py`
+for Scrapy, the CLI's feature commands for `staktrakr`), and the `JsonLogs` extension adds what only
+the crawl knows: the secrets given as `-s` overrides.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from .config import Config, _split_list
+from .redact import REDACTED, redact_text, url_secrets
+from .timeutil import iso_ms
+
+LOG_FORMAT_VARIABLE = "LOG_FORMAT"
+
+# `api_key=…`, `token=…`, `client_secret=…`, `password=…` in a query string or a command line.
+_SECRET_PARAMETER = re.compile(
+    r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]*(?:api[_-]?key|apikey|key|token|secret|password|passwd|pwd|signature|sig|auth|credentials?)=)"
+    r"([^&\s#'\"<>,;)\]}]+)"
+)
+
+# Attributes every LogRecord has; anything else on a record was passed as `extra=`.
+_STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+
+
+def redact_parameters(text: str) -> str:
+    """`…?api_key=abc&base=USD` -> `…?api_key=***&base=USD`."""
+    return _SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+
+
+def config_secrets(config: Config) -> tuple[str, ...]:
+    """The secret values of a configuration, as they could appear in text."""
+    found: list[str] = []
+    for secret in (config.TURSO_AUTH_TOKEN, config.METAL_PRICE_API_KEY, config.GEMINI_API_KEY):
+        if secret is not None:
+            found.append(secret.get_secret_value())
+    # Of URLs only the userinfo is secret: the host and path stay readable in the logs.
+    for url in (config.API_GIT_REMOTE, *config.PROXY_TIERS):
+        if url is not None:
+            found.extend(url_secrets(url.get_secret_value()))
+    found.extend(url_secrets(config.TURSO_DATABASE_URL or ""))
+    return tuple(s for s in found if s)
+
+
+def environment_secrets(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The same values read straight from the environment: works even when it does not validate
+    (the configuration error is reported by the command; its secrets still must not be)."""
+    found: list[str] = [environ.get(name, "") for name in ("TURSO_AUTH_TOKEN", "METAL_PRICE_API_KEY", "GEMINI_API_KEY")]
+    try:
+        proxies = _split_list(environ.get("PROXY_TIERS") or None)
+    except ValueError:  # not even a list: all of it may be secret
+        proxies = []
+        found.append(environ.get("PROXY_TIERS", ""))
+    for url in (environ.get("API_GIT_REMOTE", ""), environ.get("TURSO_DATABASE_URL", ""), *proxies):
+        found.extend(url_secrets(url))
+    return tuple(s for s in found if s)
+
+
+class RedactSecrets(logging.Filter):
+    """Scrubs known secret values, URL userinfo and secret-looking parameters from each record."""
+
+    def __init__(self, secrets: Iterable[str] = ()):
+        super().__init__()
+        self.secrets: frozenset[str] = frozenset()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self.secrets = self.secrets | {s for s in secrets if s}
+
+    def redact(self, text: str) -> str:
+        return redact_parameters(redact_text(text, self.secrets))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string is logging's own error to report
+            return True
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # Rendered here so that the traceback (which may quote a URL) is scrubbed too; every
+            # formatter uses a record's exc_text when it is set.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, key, self.redact(value))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, then the extras.
+
+    `redact` is applied to every extra rendered as text here (Scrapy passes whole items and
+    responses as extras, and their text quotes URLs), after the filter has seen the record."""
+
+    def __init__(self, redact: Callable[[str], str] = lambda text: text):
+        super().__init__()
+        self.redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": iso_ms(datetime.fromtimestamp(record.created, UTC)),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                entry.setdefault(key, _plain(value, self.redact))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _plain(value: Any, redact: Callable[[str], str]) -> Any:
+    """A JSON value for an extra: numbers and flags as they are, anything else as redacted text."""
+    if value is None or isinstance(value, int | float | bool):
+        return value
+    if isinstance(value, str):
+        return redact(value)
+    # Scrapy passes the spider as `extra={"spider": ...}`: its name is what a reader needs.
+    name = getattr(value, "name", None)
+    return redact(name if isinstance(name, str) else str(value))
+
+
+def json_requested(environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    return environ.get(LOG_FORMAT_VARIABLE, "").strip().lower() == "json"
+
+
+class LogHook:
+    """Keeps the root handlers redacting (and JSON-formatting) whoever creates or replaces them."""
+
+    def __init__(self, json_format: bool, secrets: Iterable[str] = ()):
+        self.json_format = json_format
+        self.redactor = RedactSecrets(secrets)
+        self.formatter = JsonFormatter(redact=self.redactor.redact)
+        self._previous: Any = None
+
+    def install(self) -> None:
+        if self._previous is not None:
+            return
+        previous = self._previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            self.apply()
+            return record
+
+        logging.setLogRecordFactory(factory)
+        self.apply()
+
+    def apply(self) -> None:
+        """Put the filter (and the formatter) on every root handler and on logging's last resort."""
+        handlers = list(logging.root.handlers)
+        if logging.lastResort is not None:
+            handlers.append(logging.lastResort)
+        for handler in handlers:
+            if self.redactor not in handler.filters:
+                handler.addFilter(self.redactor)
+            if self.json_format and handler.formatter is not self.formatter:
+                handler.setFormatter(self.formatter)
+
+
+_hook: LogHook | None = None
+
+
+def install_log_hook(environ: Mapping[str, str] | None = None) -> LogHook:
+    """Redact secrets from every log line of this process, and write JSON lines with
+    LOG_FORMAT=json. Idempotent: later calls only add the secrets of `environ`."""
+    global _hook  # noqa: PLW0603 - logging itself is process-wide; so is its configuration
+    environ = os.environ if environ is None else environ
+    if _hook is None:
+        _hook = LogHook(json_requested(environ))
+        _hook.install()
+    _hook.redactor.add(environment_secrets(environ))
+    return _hook
+
+
+class JsonLogs:
+    """Scrapy extension: JSON lines (LOG_FORMAT=json) and redaction for the whole crawl.
+
+    Scrapy replaces its root handler after the extensions are built, so a formatter set here
+    alone would be lost; the hook re-applies it before the new handler's first record."""
+
+    def __init__(self, hook: LogHook):
+        self.hook = hook
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> JsonLogs:
+        from scrapy import signals
+
+        from .crawl_context import CrawlContext
+        from .errors import ConfigError
+
+        hook = install_log_hook()
+        try:
+            # The crawl's configuration: `-s METAL_PRICE_API_KEY=…` overrides are secrets too.
+            hook.redactor.add(config_secrets(CrawlContext.of(crawler).config))
+        except ConfigError:
+            pass  # the crawl command reports it; the environment's secrets are already covered
+        ext = cls(hook)
+        crawler.signals.connect(ext.engine_started, signal=signals.engine_started)
+        return ext
+
+    def engine_started(self) -> None:
+        self.hook.apply()
