@@ -45,6 +45,9 @@ pass_context = click.make_pass_decorator(Context, ensure=True)
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
     """Bullion dealer prices, spot and Goldback feeds, published as a static JSON API."""
+    from .logs import install_log_hook
+
+    install_log_hook()  # secrets redacted in every line; JSON lines with LOG_FORMAT=json
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -21,15 +21,10 @@ from rich.text import Text
 
 from .config import load_config
 from .health import format_age
-from .logs import install_log_hook
 from .models import Status
 from .store import Database, open_database
 from .store import reports as queries
 from .timeutil import iso_ms, parse_time, utcnow
-
-# The `staktrakr` group imports its feature commands while it is built, before any command runs
-# or configures logging: from here on every log line of the CLI is redacted (JSON with LOG_FORMAT=json).
-install_log_hook()
 
 
 class RunReport(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-import sys
+import logging
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
@@ -17,6 +17,8 @@ from scrapy.exceptions import UsageError
 from staktrakr.config import config_from_settings
 from staktrakr.errors import ConfigError
 from staktrakr.locking import LockBusy, job_lock
+
+logger = logging.getLogger("staktrakr.crawl")
 
 
 class Command(ScrapyCrawl):
@@ -29,7 +31,7 @@ class Command(ScrapyCrawl):
         try:
             config = config_from_settings(self.settings)
         except ConfigError as exc:  # before any component is built: one message, no traceback
-            print(f"error: {exc}", file=sys.stderr)
+            logger.error("%s", exc)
             self.exitcode = exc.exit_code
             return
         # One run of a job per poller and machine; a retry pass shares the lock of its spider
@@ -40,7 +42,7 @@ class Command(ScrapyCrawl):
             with job_lock(f"{config.POLLER_ID}-{args[0]}", lock_dir, stale_after_s=stale_after_s):
                 self._crawl(args[0], opts)
         except LockBusy as busy:
-            print(f"skipped: {busy}", file=sys.stderr)  # cron overlap: not a failure
+            logger.warning("skipped: %s", busy)  # cron overlap: not a failure
             self.exitcode = 0
 
     def _crawl(self, spider: str, opts: argparse.Namespace) -> None:
