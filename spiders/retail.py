@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import time
 from collections import defaultdict
@@ -26,6 +27,8 @@ from staktrakr.models import DealerProfile, ExtractionResult, RetailPriceItem, S
 from staktrakr.providers import resolve_providers
 from staktrakr.store.snapshots import failed_targets
 from staktrakr.timeutil import iso_ms, utcnow
+from staktrakr.vision import VISION_STATUSES
+from staktrakr.vision.screenshots import VisionCapture
 
 
 def _interleave(targets: list[Target]) -> list[Target]:
@@ -69,6 +72,7 @@ class RetailSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RetailSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.context = CrawlContext.of(crawler)
+        spider.vision = VisionCapture.of(crawler)  # vision: screenshots and their budget
         return spider
 
     # -- targets ------------------------------------------------------------------------------
@@ -128,6 +132,9 @@ class RetailSpider(scrapy.Spider):
             meta["playwright_page_methods"] = [PageMethod("wait_for_load_state", "load")] + (
                 [PageMethod("wait_for_timeout", wait_ms)] if wait_ms else []
             )
+            if self.vision.active:  # vision: the screenshot is taken in this same browser visit
+                methods, meta["screenshot"] = self.vision.page_methods(target, profile)
+                meta["playwright_page_methods"] += methods
         return scrapy.Request(
             target.urls[url_index],
             callback=self.parse_product,
@@ -179,7 +186,7 @@ class RetailSpider(scrapy.Spider):
         reason = proxy_path_reason(meta, result.reason)  # proxy tiers: which one, what failed before
         if index > 0:
             reason = f"URL {index + 1} of {len(target.urls)}: {reason}"
-        yield RetailPriceItem(
+        item = RetailPriceItem(
             coin_slug=target.coin.slug,
             vendor=target.vendor,
             url=url,
@@ -192,6 +199,30 @@ class RetailSpider(scrapy.Spider):
             http_status=http_status,
             elapsed_ms=int((time.monotonic() - meta.get("started", time.monotonic())) * 1000),
         )
+        # -- vision: attach the screenshot of this visit, or visit once more with the browser --
+        screenshot = meta.get("screenshot") if http_status is not None else None
+        if screenshot and os.path.isfile(screenshot):
+            item["screenshot"] = screenshot
+        elif self.vision.active and not meta.get("browser") and result.status.value in VISION_STATUSES:
+            if self.vision.take_extra_visit():
+                yield self.request_for(target, index, browser=True, proxy_tier=meta.get("proxy_tier", 0)).replace(
+                    callback=self.screenshot_taken, errback=self.screenshot_failed, cb_kwargs={"item": item}
+                )
+                return
+        # -- end vision --
+        yield item
+
+    # vision: the extra browser visit of a static page, only for its screenshot
+    def screenshot_taken(self, response: Response, item: RetailPriceItem) -> Any:
+        screenshot = response.meta.get("screenshot")
+        if response.status < 400 and screenshot and os.path.isfile(screenshot):
+            item["screenshot"] = screenshot
+        yield item
+
+    def screenshot_failed(self, failure: Failure) -> Any:
+        item = failure.request.cb_kwargs["item"]
+        self.logger.warning("%s %s: screenshot visit failed: %s", item["vendor"], item["coin_slug"], failure.getErrorMessage()[:200])
+        yield item
 
 
 def _profiles_for(settings: Any) -> dict[str, DealerProfile]:

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "staktrakr"
 
 # Built-in features that are plugins of the core, like a contributor's would be.
-FEATURE_PLUGINS: tuple[str, ...] = ("plugins.git_exporter", "plugins.aggregator", "plugins.spot", "plugins.goldback")
+FEATURE_PLUGINS: tuple[str, ...] = ("plugins.git_exporter", "plugins.aggregator", "plugins.spot", "plugins.goldback", "plugins.vision")
 
 
 def _dealer_modules() -> tuple[str, ...]:

@@ -85,6 +85,7 @@ class RunRecorder:
                 counts=self.counts,
                 duration_s=time.monotonic() - self.started,
                 error=error,
+                vision=self._vision_figures(),
             )
             self._log_summary(row)
             self.context.pm.hook.staktrakr_run_finished(run=row)
@@ -116,6 +117,13 @@ class RunRecorder:
             logger.warning("%s; %s local change(s) stay queued for the next run", exc, backlog)
             self.crawler.stats.set_value("staktrakr/push_failed", True)
 
+    def _vision_figures(self) -> dict[str, float] | None:
+        """The vision cross-check's figures from the stats (pipelines/vision.py), None when it was off."""
+        stats = self.crawler.stats
+        if not stats.get_value("staktrakr/vision/enabled"):
+            return None
+        return {name: stats.get_value(f"staktrakr/vision/{name}", 0) for name in ("calls", "tokens", "seconds", "cost_usd")}
+
     def _log_summary(self, row: dict[str, Any]) -> None:
         logger.info(
             "run %s (%s): %s in %.1f s — %d targets, %d captured, %d failed",
@@ -126,3 +134,14 @@ class RunRecorder:
             counts = self.by_dealer[dealer]
             parts = ", ".join(f"{s.value} {n}" for s, n in sorted(counts.items(), key=lambda kv: kv[0].value))
             logger.info("  %-18s %s", dealer, parts)
+        if row.get("vision_calls") is not None:
+            stats = self.crawler.stats
+            logger.info(
+                "  vision: %d calls, %d tokens, %.1f s, ~$%.4f; %d answered (%d agreed, %d disagreed, %d vision only), "
+                "%d failed, %d skipped (budget)",
+                row["vision_calls"], row.get("vision_tokens") or 0, row.get("vision_seconds") or 0,
+                row.get("vision_cost_usd") or 0, stats.get_value("staktrakr/vision/answered", 0),
+                stats.get_value("staktrakr/vision/agreed", 0), stats.get_value("staktrakr/vision/disagreed", 0),
+                stats.get_value("staktrakr/vision/vision_only", 0), stats.get_value("staktrakr/vision/failed", 0),
+                stats.get_value("staktrakr/vision/skipped_budget", 0),
+            )  # fmt: skip

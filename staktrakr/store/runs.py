@@ -27,8 +27,10 @@ def finish_run(
     counts: Mapping[Status, int],
     duration_s: float,
     error: str | None = None,
+    vision: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Close the run with its totals; returns the stored row."""
+    """Close the run with its totals; returns the stored row. `vision` (calls, tokens, seconds,
+    cost_usd) is given when the vision cross-check was on; otherwise those columns stay NULL."""
     total = sum(counts.values())
     captured = sum(n for s, n in counts.items() if s.captured)
     with db.transaction():
@@ -44,6 +46,15 @@ def finish_run(
                 round(duration_s, 3), error, run_id,
             ),
         )  # fmt: skip
+        if vision is not None:
+            db.execute(
+                "UPDATE poller_runs SET vision_calls = ?, vision_tokens = ?, vision_seconds = ?, vision_cost_usd = ? "
+                "WHERE run_id = ?",
+                (
+                    int(vision.get("calls", 0)), int(vision.get("tokens", 0)),
+                    round(float(vision.get("seconds", 0.0)), 3), round(float(vision.get("cost_usd", 0.0)), 6), run_id,
+                ),
+            )  # fmt: skip
     return get_run(db, run_id) or {}
 
 
