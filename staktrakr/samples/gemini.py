@@ -29,12 +29,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .server import SITES, load_truth
+from .local_server import LocalHttpServer
 
 DEMO_API_KEY = "demo-gemini-key-not-secret"
 _ROUTE = re.compile(r"^/v1(?:beta)?/models/(?P<model>[^/:]+):generateContent$")
@@ -50,7 +51,10 @@ _INJECTION = re.compile(
 _STATUS_NAMES = {
     400: ("INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."),
     429: ("RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
-    500: ("INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"),
+    500: (
+        "INTERNAL",
+        "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+    ),
     503: ("UNAVAILABLE", "The model is overloaded. Please try again later."),
 }
 
@@ -61,7 +65,11 @@ def api_error(code: int, message: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": {"code": code, "message": message or default, "status": status}}
     if code == 400:
         body["error"]["details"] = [
-            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "API_KEY_INVALID",
+                "domain": "googleapis.com",
+            }
         ]
     return body
 
@@ -301,36 +309,14 @@ def _page_path(prompt: str) -> str | None:
     return unquote(urlsplit(url).path).lstrip("/") if url else None
 
 
-class GeminiStandIn:
+class GeminiStandIn(LocalHttpServer):
     """`with GeminiStandIn() as gemini: gemini.base_url`"""
+
+    name = "gemini-standin"
 
     def __init__(self, config: GeminiConfig | None = None, port: int = 0):
         self.config = config or GeminiConfig()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self.config))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="gemini-standin", daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> GeminiStandIn:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def __enter__(self) -> GeminiStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(_handler(self.config), port)
 
 
 @contextmanager

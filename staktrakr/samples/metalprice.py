@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from .local_server import LocalHttpServer
 
 # USD per troy ounce, from the live API's 2026-03-15 20:15 readings (tests/fixtures/live-api).
 SAMPLE_PRICES: dict[str, float] = {"XAU": 5019.58, "XAG": 80.59, "XPT": 2022.9, "XPD": 1555.99}
@@ -73,7 +74,6 @@ class MetalPriceConfig:
     def hits(self, path: str) -> list[ApiRequest]:
         with self.lock:
             return [r for r in self.requests if r.path == path]
-
 
 
 def _rates(prices: dict[str, float], symbols: list[str], config: MetalPriceConfig) -> dict[str, Any]:
@@ -153,7 +153,13 @@ def _handler(config: MetalPriceConfig) -> type[BaseHTTPRequestHandler]:
                 if key not in config.no_data:
                     rates[key] = _rates(config.daily.get(key, config.prices), symbols, config)
                 day += timedelta(days=1)
-            return {"success": True, "base": "USD", "start_date": start.isoformat(), "end_date": end.isoformat(), "rates": rates}
+            return {
+                "success": True,
+                "base": "USD",
+                "start_date": start.isoformat(),
+                "end_date": end.isoformat(),
+                "rates": rates,
+            }
 
         def _send(self, status: int, body: Any) -> None:
             data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
@@ -169,35 +175,15 @@ def _handler(config: MetalPriceConfig) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class MetalPriceServer:
+class MetalPriceServer(LocalHttpServer):
     """`with MetalPriceServer() as api:` then METALPRICE_API_URL=api.base_url,
     METAL_PRICE_API_KEY=api.config.api_key."""
 
+    name = "metalprice-api"
+
     def __init__(self, config: MetalPriceConfig | None = None, port: int = 0):
         self.config = config or MetalPriceConfig()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self.config))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="metalprice-api", daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> MetalPriceServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def __enter__(self) -> MetalPriceServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(_handler(self.config), port)
 
 
 @contextmanager

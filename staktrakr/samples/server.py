@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from .local_server import LocalHttpServer
 
 SITES = Path(str(resources.files("staktrakr").joinpath("samples/sites")))
 
@@ -98,7 +99,9 @@ def _handler(config: SiteConfig) -> type[BaseHTTPRequestHandler]:
                 return
             file = (config.root / path.lstrip("/")).resolve()
             if config.root.resolve() not in file.parents or not file.is_file():
-                self._send(404, "<html><head><title>Page Not Found</title></head><body><h1>404 Not Found</h1></body></html>")
+                self._send(
+                    404, "<html><head><title>Page Not Found</title></head><body><h1>404 Not Found</h1></body></html>"
+                )
                 return
             self._send(200, file.read_text(encoding="utf-8"))
 
@@ -114,37 +117,17 @@ def _handler(config: SiteConfig) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class SampleSites:
+class SampleSites(LocalHttpServer):
     """`with SampleSites() as sites: sites.url("apmex/ase.html")`"""
+
+    name = "sample-sites"
 
     def __init__(self, config: SiteConfig | None = None, port: int = 0):
         self.config = config or SiteConfig()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self.config))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="sample-sites", daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(_handler(self.config), port)
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
-
-    def start(self) -> SampleSites:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def __enter__(self) -> SampleSites:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def load_truth(root: Path = SITES) -> list[dict[str, Any]]:
@@ -152,7 +135,9 @@ def load_truth(root: Path = SITES) -> list[dict[str, Any]]:
     return json.loads((root / "truth.json").read_text(encoding="utf-8"))
 
 
-def providers_for(sites: SampleSites, truth: list[dict[str, Any]], choose: Callable[[dict], bool] | None = None) -> dict[str, Any]:
+def providers_for(
+    sites: SampleSites, truth: list[dict[str, Any]], choose: Callable[[dict], bool] | None = None
+) -> dict[str, Any]:
     """A rich providers file pointing every sample page at the running server."""
     from ..catalogue import catalogue_coin
 

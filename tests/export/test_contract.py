@@ -5,7 +5,6 @@ published files (tests/fixtures/live-api, a copy of ../shared/reference/api-samp
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest

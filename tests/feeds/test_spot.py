@@ -346,7 +346,7 @@ def test_a_day_without_a_daily_rate_leaves_its_hours_empty(db):
 
 
 def test_the_export_publishes_the_last_day_of_both_pollers(db, tmp_path):
-    as_of = parse_time("2026-03-15T20:40:00Z")
+    as_of = "2026-03-15T20:40:00Z"
     readings = [
         # the cloud poller at :00 and :30, the home poller at :15, a second cloud poll at :31
         *(_reading(m, parse_time("2026-03-15T20:00:04Z"), 100.0 + i, "api") for i, m in enumerate(METALS)),
@@ -363,7 +363,7 @@ def test_the_export_publishes_the_last_day_of_both_pollers(db, tmp_path):
     broken.parent.mkdir(parents=True)
     broken.write_bytes(b"\0" * 100)
 
-    done = staktrakr("export", "--out", str(out), "--as-of", "2026-03-15T20:40:00Z", "--json")
+    done = staktrakr("export", "--out", str(out), "--as-of", as_of, "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
 
