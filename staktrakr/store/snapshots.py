@@ -39,7 +39,7 @@ class Snapshot(BaseModel):
     # How the price was decided: "firecrawl" (page text; the live contract's name),
     # "firecrawl+vision" (text and screenshot agree), "vision" (screenshot only or preferred).
     source: str | None = None
-    scraped_price: float | None = None  # the page text's price when the decision differs from it
+    scraped_price: float | None = None  # the page text's price, kept whenever vision also answered
     vision_price: float | None = None
     vision_in_stock: bool | None = None
     vision_weight: str | None = None  # weight / denomination the screenshot shows
