@@ -438,11 +438,12 @@ def publish_command(ctx: Context, as_of: str | None) -> None:
 @cli.command("demo")
 @click.option("--workdir", type=click.Path(path_type=Path), default=Path("var/demo"), show_default=True, help="Where the demo database and API go (recreated).")
 @click.option("--no-browser", is_flag=True, help="Skip the pages that need Chromium.")
-def demo_command(workdir: Path, no_browser: bool) -> None:
+@click.option("--vision", is_flag=True, help="Cross-check prices on screenshots with a stand-in Gemini server.")
+def demo_command(workdir: Path, no_browser: bool, vision: bool) -> None:
     """Crawl the bundled sample dealer sites on 127.0.0.1 and print what was found."""
     from .demo import run_demo
 
-    sys.exit(run_demo(workdir, browser=not no_browser, console=console))
+    sys.exit(run_demo(workdir, browser=not no_browser, vision=vision, console=console))
 
 
 @cli.command("new-dealer")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import ExitStack
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from .config import load_config
 from .export import export_api, export_cache_path
 from .plugins import build_plugin_manager
 from .providers import resolve_providers
+from .samples.gemini import GeminiStandIn
 from .samples.goldback_site import GoldbackSite
 from .samples.metalprice import MetalPriceServer
 from .samples.server import SampleSites, load_truth, providers_for
@@ -112,7 +114,7 @@ def premium_table(api_dir: Path, coins: list[str]) -> Table:
     return table
 
 
-def run_demo(workdir: Path, *, browser: bool = True, console: Console | None = None) -> int:
+def run_demo(workdir: Path, *, browser: bool = True, vision: bool = False, console: Console | None = None) -> int:
     console = console or Console()
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -121,7 +123,7 @@ def run_demo(workdir: Path, *, browser: bool = True, console: Console | None = N
         console.print("[yellow]/usr/bin/chromium not found: skipping the pages that need a browser")
         browser = False
     truth = [e for e in load_truth() if browser or not e.get("needs_browser")]
-    with SampleSites() as sites, MetalPriceServer() as spot_api, GoldbackSite() as goldback:
+    with SampleSites() as sites, MetalPriceServer() as spot_api, GoldbackSite() as goldback, ExitStack() as extra:
         providers_file = workdir / "providers.json"
         providers_file.write_text(json.dumps(providers_for(sites, truth), indent=2), encoding="utf-8")
         console.print(f"sample dealer sites on {sites.base_url}: {len(truth)} product pages, {len({e['dealer'] for e in truth})} dealers")
@@ -132,6 +134,10 @@ def run_demo(workdir: Path, *, browser: bool = True, console: Console | None = N
             METAL_PRICE_API_KEY=spot_api.config.api_key,
             GOLDBACK_URL=goldback.rate_url("table"),
         )
+        if vision:
+            gemini = extra.enter_context(GeminiStandIn())
+            env.update(VISION_ENABLED="1", GEMINI_API_KEY=gemini.config.api_key, GEMINI_BASE_URL=gemini.base_url)
+            console.print(f"vision cross-check on, with the stand-in Gemini server on {gemini.base_url}")
         # Spot first: retail prices are then judged against melt value, not static ranges.
         for feed in ("spot", "goldback"):
             done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", feed], env=env, capture_output=True, text=True)
@@ -163,6 +169,12 @@ def run_demo(workdir: Path, *, browser: bool = True, console: Console | None = N
                 f"{r['ok_count']} ok, {r['out_of_stock_count']} out of stock, {r['wrong_product_count']} wrong product, "
                 f"{r['blocked_count']} blocked, {r['no_price_count']} no price, {r['error_count']} error"
             )
+        if vision:
+            sources = db.query("SELECT source, COUNT(*) AS n, AVG(confidence) AS c FROM price_snapshots GROUP BY source")
+            runs = recent_runs(db, limit=1)
+            summary = ", ".join(f"{r['source'] or 'no vision answer'}: {r['n']}" for r in sources)
+            calls = runs[0].get("vision_calls") if runs else None
+            console.print(f"vision: {calls} Gemini calls; rows by source: {summary}")
         by_status: dict[str, int] = defaultdict(int)
         correct = 0
         stored = {(r["coin_slug"], r["vendor"]): r for r in db.query("SELECT * FROM price_snapshots")}
