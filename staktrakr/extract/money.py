@@ -9,7 +9,8 @@ from dataclasses import dataclass
 _SPACES = re.compile(r"[\u00a0\u2007\u2009\u202f\u200b\u2060\s]+")
 _AMOUNT = re.compile(
     r"(?P<neg>-\s*)?(?:US\s*)?\$\s*(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{1,2}))?(?!\d)(?![.,]\d)(?!\s*[kKmM]\b)"
-    r"|(?P<int2>\d{1,3}(?:,\d{3})+|\d+)\.(?P<cents2>\d{2})\s*(?:USD|US\$)\b",
+    r"|(?P<int2>\d{1,3}(?:,\d{3})+|\d+)\.(?P<cents2>\d{2})\s*(?:USD|US\$)\b"
+    r"|\bUSD\s*(?P<int3>\d{1,3}(?:,\d{3})+|\d+)\.(?P<cents3>\d{2})(?!\d)",
 )
 
 # Words right before an amount that mean "this is not the unit price".
@@ -51,8 +52,8 @@ def find_amounts(text: str) -> list[Amount]:
     for match in _AMOUNT.finditer(text):
         if match.group("neg"):
             continue
-        whole = match.group("int") or match.group("int2")
-        cents = match.group("cents") or match.group("cents2") or "0"
+        whole = match.group("int") or match.group("int2") or match.group("int3")
+        cents = match.group("cents") or match.group("cents2") or match.group("cents3") or "0"
         if len(cents) == 1:
             cents += "0"
         value = float(f"{whole.replace(',', '')}.{cents}")

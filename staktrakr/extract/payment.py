@@ -65,6 +65,18 @@ _TIER = re.compile(
 _ANY_QTY = re.compile(r"^(any\s+(qty|quantity)|per\s+(coin|unit|item|piece)|each|single|1\s+unit)\b\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
 
 
+def _starts_with_price(rest: str) -> bool:
+    """After a tier label: an amount, or payment labels each followed by an amount
+    ("ACH Transfer: USD 862.40 | Credit/Debit: USD 896.90")."""
+    if re.match(r"(\$|us\$|usd\b)", rest, re.IGNORECASE):
+        return True
+    first = re.search(r"\$|\bUSD\b|US\$|\d+\.\d{2}\s*USD", rest)
+    if first is None:
+        return False
+    lead = rest[: first.start()]
+    return len(lead) <= 40 and bool(pay_labels(lead)) and not re.search(r"\b(oz|ounce|gram|kilo)\b", lead, re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Tier:
     low: int
@@ -80,9 +92,9 @@ def parse_tier(text: str, *, cell: bool = False) -> Tier | None:
     match = _TIER.match(text)
     if not match:
         return None
-    rest = match.group("rest").strip()
+    rest = match.group("rest").strip().lstrip("—–-:|·").strip()
     ranged = match.group("plus") or match.group("high") or match.group("more")
-    if rest and not rest.startswith("$") and not rest.lower().startswith("us$"):
+    if rest and not _starts_with_price(rest):
         return None
     if not ranged and not rest and not cell:
         return None

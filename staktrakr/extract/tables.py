@@ -31,6 +31,20 @@ class _Row:
     amounts: list[Amount]
     first: int  # index of the tier line
     last: int  # index of the last line of the row
+    labels: list[PayLabel] | None = None  # payment labels written in the row itself, one per amount
+
+
+def _inline_labels(rest: str, amounts: list[Amount]) -> list[PayLabel] | None:
+    """"ACH: $862.40 | Card: $896.90": the label before each amount, when every amount has one."""
+    labels = []
+    previous_end = 0
+    for amount in amounts:
+        found = pay_labels(rest[previous_end : amount.start])
+        if not found:
+            return None
+        labels.append(found[-1])
+        previous_end = amount.end
+    return labels
 
 
 def _is_cell(line: Line) -> bool:
@@ -58,6 +72,7 @@ def _read_rows(lines: list[Line]) -> list[_Row]:
             i += 1
             continue
         amounts = find_amounts(tier.rest) if tier.rest else []
+        labels = _inline_labels(tier.rest, amounts) if amounts else None
         last = i
         if not amounts:
             j = i + 1
@@ -71,7 +86,7 @@ def _read_rows(lines: list[Line]) -> list[_Row]:
                 last = j
                 j += 1
         if amounts:
-            rows.append(_Row(tier, amounts, i, last))
+            rows.append(_Row(tier, amounts, i, last, labels))
             i = last + 1
         else:
             i += 1
@@ -176,7 +191,7 @@ def table_price(page: Page, bounds: tuple[float, float], title_index: int) -> Ta
         row = min(table, key=lambda r: r.tier.low)
         if row.tier.low > 5:
             continue  # a bulk-only table (e.g. "100+ coins") says nothing about one coin
-        labels = _header(lines, table[0].first)
+        labels = row.labels or _header(lines, table[0].first)
         index, note = _pick_column(labels, len(row.amounts))
         value = row.amounts[index].value
         if not bounds[0] <= value <= bounds[1]:

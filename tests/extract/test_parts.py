@@ -17,6 +17,7 @@ from staktrakr.extract.product import title_weights_oz, wrong_product_reason
         ("$ 92.30 each", [92.3]),
         ("US$1,234.5", [1234.5]),
         ("Price 93.33 USD", [93.33]),
+        ("ACH: USD 862.40", [862.4]),
         ("-$5.00 off", []),
         ("$2.5k bonus", []),
     ],
@@ -93,3 +94,14 @@ def test_bot_walls_are_blocked_but_product_pages_with_recaptcha_are_not():
     product = Page("<html><head><title>1 oz Silver Eagle</title></head><body><h1>1 oz Silver Eagle</h1>"
                    + "<p>Description of the coin. </p>" * 100 + "<div class='g-recaptcha'></div></body></html>")
     assert blocked_reason(product) is None
+
+
+def test_a_tier_row_with_its_own_payment_labels():
+    from staktrakr.catalogue import catalogue_coin as coin
+    from staktrakr.extract import extract
+    from staktrakr.models import DealerProfile, Target
+
+    page = Page("<html><body><h1>10 oz Silver Bar</h1><ul><li>1-9 pcs — Credit/Debit: USD 896.90 | ACH Transfer: USD 862.40</li>"
+                "<li>10+ pcs — Credit/Debit: USD 894.30 | ACH Transfer: USD 859.90</li></ul><p>In Stock</p></body></html>")
+    result = extract(page, Target(coin=coin("generic-silver-bar-10oz"), vendor="x", urls=("u",)), DealerProfile(id="x", name="x"))
+    assert (result.price, result.status.value) == (862.4, "ok"), result.steps
