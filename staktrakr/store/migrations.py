@@ -146,4 +146,13 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        4,
+        "index for the latest spot reading of a metal",
+        # Validation asks for it once per retail item; without the index every ask scans the metal's rows.
+        ("CREATE INDEX IF NOT EXISTS idx_spot_metal_time ON spot_prices (metal, timestamp)",),
+    )
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]
