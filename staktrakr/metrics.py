@@ -97,6 +97,8 @@ class StaktrakrCollector(Collector):
         targets = GaugeMetricFamily("staktrakr_last_run_targets", "Targets of the last finished run.", labels=["poller", "job"])
         captured = GaugeMetricFamily("staktrakr_last_run_captured", "Targets of the last finished run that were ok or out of stock.", labels=["poller", "job"])
         failed = GaugeMetricFamily("staktrakr_last_run_failures", "Targets of the last finished run that failed.", labels=["poller", "job"])
+        vision_calls = GaugeMetricFamily("staktrakr_last_run_vision_calls", "Gemini calls of the last finished run (absent when vision was off).", labels=["poller", "job"])
+        vision_cost = GaugeMetricFamily("staktrakr_last_run_vision_cost_usd", "Estimated Gemini cost of the last finished run.", labels=["poller", "job"])
         for row in last_runs:
             labels = [row["poller_id"], row["job"]]
             duration.add_metric(labels, row["duration_s"] or 0.0)
@@ -104,6 +106,9 @@ class StaktrakrCollector(Collector):
             targets.add_metric(labels, row["total"])
             captured.add_metric(labels, row["captured"])
             failed.add_metric(labels, row["failures"])
+            if row.get("vision_calls") is not None:
+                vision_calls.add_metric(labels, row["vision_calls"])
+                vision_cost.add_metric(labels, row.get("vision_cost_usd") or 0.0)
 
         observed = GaugeMetricFamily(
             "staktrakr_observations_24h", "Retail observations of the last 24 hours per dealer and status.",
@@ -120,7 +125,7 @@ class StaktrakrCollector(Collector):
         for row in last_success:
             if row["at"]:
                 success.add_metric([row["feed"], row["poller_id"]], parse_time(row["at"]).timestamp())
-        return [runs, duration, finished, targets, captured, failed, observed, success]
+        return [runs, duration, finished, targets, captured, failed, vision_calls, vision_cost, observed, success]
 
     # -- published files ------------------------------------------------------------------------
 

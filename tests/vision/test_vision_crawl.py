@@ -162,6 +162,11 @@ def test_a_crawl_of_the_sample_sites_with_vision(tmp_path, config):
     assert run["vision_calls"] == len(asked) and run["vision_tokens"] > 1000 * len(asked)
     assert run["vision_seconds"] > 0 and 0 < run["vision_cost_usd"] < 0.1
     assert f"vision: {len(asked)} calls, {run['vision_tokens']} tokens" in done.stderr
+    from staktrakr.config import load_config
+    from staktrakr.metrics import render
+
+    exposition = render(load_config()).decode()
+    assert f'staktrakr_last_run_vision_calls{{job="retail",poller="test"}} {float(len(asked))}' in exposition
     # Screenshots kept for the run beside the database.
     shots = list((config.STAKTRAKR_DB.parent / "screenshots" / run["run_id"]).glob("*.png"))
     assert len(shots) >= len(asked) and png_size(shots[0].read_bytes()) == (1280, 900)
