@@ -49,6 +49,7 @@ from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.python.failure import Failure
 
+from staktrakr.config import parse_flag
 from staktrakr.crawl_context import CrawlContext
 from staktrakr.errors import ConfigError, StaktrakrError
 from staktrakr.extract.blocked import blocked_reason
@@ -176,14 +177,10 @@ def aggregator_enabled(settings: Any, environ: Mapping[str, str] | None = None) 
 
 
 def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", "", "none"):
-        return False
-    raise ConfigError(f"{ENABLED_SETTING}: must be 1/0, true/false, yes/no or on/off (got {value!r})")
+    try:
+        return parse_flag(value)
+    except ValueError as exc:
+        raise ConfigError(f"{ENABLED_SETTING}: {exc} (got {value!r})") from None
 
 
 # -- reading a comparison page -----------------------------------------------------------------

@@ -29,6 +29,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from staktrakr.catalogue import GOLDBACK_DENOMINATIONS
+from staktrakr.config import parse_flag
 from staktrakr.crawl_context import CrawlContext
 from staktrakr.errors import StaktrakrError, StoreError
 from staktrakr.export.writer import dumps, write_atomic
@@ -36,7 +37,11 @@ from staktrakr.extract.money import clean_text, round2
 from staktrakr.extract.page import Page
 from staktrakr.hookspecs import hookimpl
 from staktrakr.models import Coin, Status
-from staktrakr.store.goldback import GoldbackRate, daily_goldback_rates, insert_goldback_rate
+from staktrakr.store.goldback import (
+    GoldbackRate,
+    daily_goldback_rates,
+    insert_goldback_rate,
+)
 from staktrakr.store.ids import new_id
 from staktrakr.timeutil import iso_ms, parse_time, utcnow
 
@@ -277,7 +282,10 @@ class GoldbackSpider(scrapy.Spider):
 
     def __init__(self, force: str | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.force = str(force).strip().lower() in ("1", "true", "yes", "on")
+        try:
+            self.force = parse_flag(force)
+        except ValueError as exc:
+            raise ValueError(f"-a force={force!r}: {exc}") from None
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from .errors import ConfigError
 
@@ -97,14 +104,7 @@ class Config(BaseModel):
     @field_validator("VISION_ENABLED", "STAKTRAKR_TRACE_PLUGINS", mode="before")
     @classmethod
     def _flag(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in _TRUE:
-                return True
-            if lowered in _FALSE:
-                return False
-            raise ValueError("must be 1/0, true/false, yes/no or on/off")
-        return value
+        return parse_flag(value) if isinstance(value, str) else value
 
     @property
     def sync_enabled(self) -> bool:
@@ -113,6 +113,18 @@ class Config(BaseModel):
     @property
     def vision_active(self) -> bool:
         return self.VISION_ENABLED and self.GEMINI_API_KEY is not None
+
+
+def parse_flag(value: Any) -> bool:
+    """An on/off value from the environment, a setting or a spider argument."""
+    if isinstance(value, bool):
+        return value
+    lowered = "" if value is None else str(value).strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE or lowered == "none":
+        return False
+    raise ValueError("must be 1/0, true/false, yes/no or on/off")
 
 
 def _split_list(value: Any) -> list[str]:
