@@ -75,10 +75,6 @@ _PROSE_RE = re.compile(
 _AMOUNT_RE = re.compile(r"\$\s*(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?![\d,]*\d)")
 # Signs that the rate is filled in by JavaScript after the page loads.
 _EMPTY_RATE_ELEMENT = re.compile(r'<(\w+)[^>]*\b(?:id|class)="[^"]*(?:rate|price|exchange)[^"]*"[^>]*>\s*</\1>', re.IGNORECASE)
-_CLIENT_SIGNS = re.compile(
-    r'\{\{\s*\w+|data-(?:rate|price)-placeholder|enable javascript|<div[^>]+id="(?:root|app|__next|__nuxt)"[^>]*>\s*</div>',
-    re.IGNORECASE,
-)
 _DOLLAR_WITHOUT_AMOUNT = re.compile(r"\$\s*$", re.MULTILINE)
 
 
@@ -186,9 +182,7 @@ def _from_text(page: Page) -> list[Found]:
 
 
 def client_rendered(page: Page) -> bool:
-    return bool(
-        _EMPTY_RATE_ELEMENT.search(page.html) or _CLIENT_SIGNS.search(page.html) or _DOLLAR_WITHOUT_AMOUNT.search(page.visible_text)
-    )
+    return bool(_EMPTY_RATE_ELEMENT.search(page.html) or _DOLLAR_WITHOUT_AMOUNT.search(page.visible_text)) or page.built_by_javascript()
 
 
 def _agrees(value: float, g1: float) -> bool:

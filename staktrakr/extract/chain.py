@@ -28,23 +28,16 @@ from .text import (
 
 _AGREE = 0.005  # structured data "agrees" with the table within half a percent
 _CARD_PREMIUM = 0.08  # a structured price up to 8 % above the visible one is likely the card price
-_CLIENT_ROOTS = re.compile(r'<div[^>]+id="(root|app|__next|__nuxt|svelte)"[^>]*>\s*</div>', re.IGNORECASE)
-_PLACEHOLDER = re.compile(
-    r'class="[^"]*(price|pricing|tier)[^"]*"[^>]*>\s*(<span[^>]*>\s*</span>\s*)*</|loading[^<]{0,20}(price|pricing)|'
-    r"\{\{\s*price|data-price-placeholder|skeleton",
+# An empty price element or a "loading prices" note: the price arrives by JavaScript.
+_EMPTY_PRICE = re.compile(
+    r'class="[^"]*(price|pricing|tier)[^"]*"[^>]*>\s*(<span[^>]*>\s*</span>\s*)*</|loading[^<]{0,20}(price|pricing)',
     re.IGNORECASE,
 )
 
 
 def _client_rendered(page: Page) -> bool:
     """Signs that the price is built by JavaScript in the browser."""
-    html = page.html
-    if _CLIENT_ROOTS.search(html) or _PLACEHOLDER.search(html):
-        return True
-    if "enable javascript" in page.visible_text.lower():
-        return True
-    scripts = html.lower().count("<script")
-    return scripts >= 3 and len(page.product_text) < 400
+    return bool(_EMPTY_PRICE.search(page.html)) or page.built_by_javascript()
 
 
 def _title_index(page: Page) -> int:

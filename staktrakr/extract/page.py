@@ -42,6 +42,8 @@ _TAIL_HEADINGS = re.compile(
     r"featured products|trending)",
     re.IGNORECASE,
 )
+_FRAMEWORK_ROOT = re.compile(r'<div[^>]+id="(root|app|__next|__nuxt|svelte)"[^>]*>\s*</div>', re.IGNORECASE)
+_TEMPLATE_PLACEHOLDER = re.compile(r"\{\{\s*\w+|data-(price|rate)-placeholder|skeleton", re.IGNORECASE)
 _WORD_SPLIT = re.compile(r"[-_\s]+|(?<=[a-z])(?=[A-Z])")
 _DEALER_SUFFIX = re.compile(r"\s*[|–—-]\s*[^|–—-]{2,40}$")
 
@@ -100,6 +102,15 @@ class Page:
         for el in list(root.iter("script", "style", "noscript", "template", "head")):
             _drop(el)
         return "\n".join(line.text for line in linearize(root))
+
+    def built_by_javascript(self) -> bool:
+        """Signs that the page fills its content in the browser: an empty framework root, an
+        "enable JavaScript" notice, template placeholders, or many scripts around little text."""
+        if _FRAMEWORK_ROOT.search(self.html) or _TEMPLATE_PLACEHOLDER.search(self.html):
+            return True
+        if "enable javascript" in self.visible_text.lower():
+            return True
+        return self.html.lower().count("<script") >= 3 and len(self.product_text) < 400
 
     @cached_property
     def truncated(self) -> bool:
