@@ -12,7 +12,6 @@ from contextlib import ExitStack
 import shutil
 import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from .samples.metalprice import MetalPriceServer
 from .samples.server import SampleSites, load_truth, providers_for
 from .store import Database
 from .store.runs import recent_runs
+from .store.snapshots import count_by_source, newest_per_target
 
 CHROMIUM = Path("/usr/bin/chromium")
 _STATUS_STYLE = {"ok": "green", "out_of_stock": "yellow", "wrong_product": "magenta", "blocked": "red", "no_price": "red", "error": "red"}
@@ -70,11 +70,7 @@ def run_crawl(spider: str, env: dict[str, str], total: int, console: Console, ex
     return code
 
 
-def result_table(db: Database, coins: list[str], dealers: list[str]) -> Table:
-    rows = db.query("SELECT coin_slug, vendor, price, status, in_stock FROM price_snapshots ORDER BY scraped_at")
-    cells: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
-        cells[(row["coin_slug"], row["vendor"])] = row
+def result_table(cells: dict[tuple[str, str], dict[str, Any]], coins: list[str], dealers: list[str]) -> Table:
     table = Table(title="retail prices found (1 unit, check/wire)", show_lines=False)
     table.add_column("coin", style="bold")
     for dealer in dealers:
@@ -159,7 +155,8 @@ def run_demo(workdir: Path, *, browser: bool = True, vision: bool = False, conso
         )
         coins = sorted({e["coin"] for e in truth})
         dealers = sorted({e["dealer"] for e in truth})
-        console.print(result_table(db, coins, dealers))
+        stored = newest_per_target(db)
+        console.print(result_table(stored, coins, dealers))
         console.print(premium_table(config.STAKTRAKR_API_DIR, coins))
         run = recent_runs(db, limit=1)
         if run:
@@ -170,17 +167,12 @@ def run_demo(workdir: Path, *, browser: bool = True, vision: bool = False, conso
                 f"{r['blocked_count']} blocked, {r['no_price_count']} no price, {r['error_count']} error"
             )
         if vision:
-            sources = db.query("SELECT source, COUNT(*) AS n, AVG(confidence) AS c FROM price_snapshots GROUP BY source")
-            runs = recent_runs(db, limit=1)
-            summary = ", ".join(f"{r['source'] or 'no vision answer'}: {r['n']}" for r in sources)
-            calls = runs[0].get("vision_calls") if runs else None
+            summary = ", ".join(f"{source or 'no vision answer'}: {n}" for source, n in count_by_source(db).items())
+            calls = run[0].get("vision_calls") if run else None
             console.print(f"vision: {calls} Gemini calls; rows by source: {summary}")
-        by_status: dict[str, int] = defaultdict(int)
         correct = 0
-        stored = {(r["coin_slug"], r["vendor"]): r for r in db.query("SELECT * FROM price_snapshots")}
         for entry in truth:
             row = stored.get((entry["coin"], entry["dealer"]))
-            by_status[entry["expected"]["status"]] += 1
             if row and row["status"] == entry["expected"]["status"] and row["price"] == entry["expected"]["price"]:
                 correct += 1
         console.print(f"agreement with the sample sites' known answers: {correct}/{len(truth)}")

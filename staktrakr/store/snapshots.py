@@ -145,3 +145,14 @@ def observed_days(db: Database, slug: str, daily_method: str = "import_daily") -
         (slug, IMPORT_POLLER_ID, daily_method),
     )
     return {r["day"] for r in rows}
+
+
+def newest_per_target(db: Database) -> dict[tuple[str, str], dict[str, Any]]:
+    """Each (coin, vendor)'s newest row: what a person looking at one crawl wants to see."""
+    rows = db.query("SELECT * FROM price_snapshots ORDER BY scraped_at, id")
+    return {(r["coin_slug"], r["vendor"]): r for r in rows}
+
+
+def count_by_source(db: Database) -> dict[str | None, int]:
+    """Rows per `source` (None: no vision cross-check answered)."""
+    return {r["source"]: r["n"] for r in db.query("SELECT source, COUNT(*) AS n FROM price_snapshots GROUP BY source")}
