@@ -13,8 +13,8 @@ What the live system got wrong and this does not (LIVE-SYSTEM §5, §9):
 
 The API key is a query parameter. It is added by `ApiKeyMiddleware` right before the download and
 taken off right after, so requests, responses, log lines, errors and stats only ever see the bare
-URL; `KeyRedaction` scrubs it from any log record that still gets hold of it (a download error
-that quotes the URL, a `-s METAL_PRICE_API_KEY=…` in the overridden-settings line).
+URL; the project-wide log redaction (staktrakr/logs.py) scrubs it from any log record that still
+gets hold of it (a download error that quotes the URL, a `-s METAL_PRICE_API_KEY=…` value).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlu
 
 import scrapy
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
-from scrapy import signals
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -43,7 +42,12 @@ from staktrakr.hookspecs import hookimpl
 from staktrakr.models import Coin, Metal, Status
 from staktrakr.redact import redact_text
 from staktrakr.store.ids import new_id
-from staktrakr.store.spot import SpotReading, insert_spot_readings, latest_spot, spot_readings_between
+from staktrakr.store.spot import (
+    SpotReading,
+    insert_spot_readings,
+    latest_spot,
+    spot_readings_between,
+)
 from staktrakr.timeutil import floor_15, iso_ms, iso_s, parse_time, space_ts, utcnow
 
 logger = logging.getLogger(__name__)
@@ -264,7 +268,6 @@ class SpotSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
-        add_component(settings, "EXTENSIONS", KeyRedaction, 0)
         # Last before the download, first after it: nothing else ever sees the key.
         add_component(settings, "DOWNLOADER_MIDDLEWARES", ApiKeyMiddleware, 990)
         add_component(settings, "ITEM_PIPELINES", SpotStorePipeline, 800)
@@ -474,58 +477,8 @@ class ApiKeyMiddleware:
             try:
                 exception.args = tuple(redact_text(a, self.secrets) if isinstance(a, str) else a for a in exception.args)
             except (AttributeError, TypeError):
-                pass  # KeyRedaction still scrubs whatever gets logged
+                pass  # the log redaction (staktrakr/logs.py) still scrubs whatever gets logged
         return None
-
-
-class KeyRedaction:
-    """Scrubs the API key from every log record of the process while the crawl runs.
-
-    A record factory (not a handler filter): Scrapy replaces its root handler when the crawl's
-    settings are applied, and third-party loggers may have handlers of their own.
-    """
-
-    def __init__(self, secrets: tuple[str, ...]):
-        self.secrets = secrets
-        self.previous: Any = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> KeyRedaction:
-        ext = cls(key_secrets(CrawlContext.of(crawler).config.METAL_PRICE_API_KEY))
-        ext.install()
-        crawler.signals.connect(ext.uninstall, signal=signals.engine_stopped)
-        return ext
-
-    def install(self) -> None:
-        if not self.secrets or self.previous is not None:
-            return
-        previous = self.previous = logging.getLogRecordFactory()
-        secrets = self.secrets
-
-        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-            record = previous(*args, **kwargs)
-            scrub_record(record, secrets)
-            return record
-
-        logging.setLogRecordFactory(factory)
-
-    def uninstall(self) -> None:
-        if self.previous is not None:
-            logging.setLogRecordFactory(self.previous)
-            self.previous = None
-
-
-def scrub_record(record: logging.LogRecord, secrets: tuple[str, ...]) -> None:
-    try:
-        message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a bad format string is logging's own error to report
-        return
-    if any(s in message for s in secrets):
-        record.msg, record.args = redact_text(message, secrets), None
-    if record.exc_info and record.exc_info[1] is not None:
-        text = logging.Formatter().formatException(record.exc_info)
-        if any(s in text for s in secrets):
-            record.exc_text = redact_text(text, secrets)
 
 
 class SpotStorePipeline:

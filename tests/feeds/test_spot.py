@@ -13,8 +13,16 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from plugins.spot import SOURCE_API, SOURCE_TIMEFRAME, KeyRedaction, SpotSpider
-from staktrakr.samples.metalprice import MISSING, SAMPLE_PRICES, Answer, MetalPriceConfig, MetalPriceServer, api_error
+from plugins.spot import SOURCE_API, SOURCE_TIMEFRAME, SpotSpider
+from staktrakr.logs import JsonLogs
+from staktrakr.samples.metalprice import (
+    MISSING,
+    SAMPLE_PRICES,
+    Answer,
+    MetalPriceConfig,
+    MetalPriceServer,
+    api_error,
+)
 from staktrakr.store import Database
 from staktrakr.store.spot import SpotReading, insert_spot_readings
 from staktrakr.timeutil import floor_15, iso_ms, iso_s, parse_time, utcnow
@@ -258,18 +266,16 @@ def test_the_api_key_appears_in_no_log_stat_file_or_row(db, config):
 
 
 def test_key_redaction_scrubs_whatever_log_record_still_holds_the_key(caplog):
-    # The safety net behind ApiKeyMiddleware: a record from any logger, message or traceback.
+    # The safety net behind ApiKeyMiddleware is the crawl's log redaction (staktrakr/logs.py):
+    # a record from any logger, message or traceback.
     crawler = get_crawler(SpotSpider, settings_dict={"METAL_PRICE_API_KEY": CANARY})
-    redaction = KeyRedaction.from_crawler(crawler)
-    try:
-        with caplog.at_level(logging.INFO):
-            logging.getLogger("twisted").error("Unhandled error: GET http://127.0.0.1/v1/latest?api_key=%s&base=USD", CANARY)
-            try:
-                raise ConnectionError(f"could not reach http://127.0.0.1/v1/latest?api_key={CANARY}")
-            except ConnectionError:
-                logging.getLogger("scrapy.core.scraper").exception("Error downloading")
-    finally:
-        redaction.uninstall()
+    JsonLogs.from_crawler(crawler)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("twisted").error("Unhandled error: GET http://127.0.0.1/v1/latest?api_key=%s&base=USD", CANARY)
+        try:
+            raise ConnectionError(f"could not reach http://127.0.0.1/v1/latest?api_key={CANARY}")
+        except ConnectionError:
+            logging.getLogger("scrapy.core.scraper").exception("Error downloading")
     assert "GET http://127.0.0.1/v1/latest?api_key=***&base=USD" in caplog.text
     assert "ConnectionError: could not reach http://127.0.0.1/v1/latest?api_key=***" in caplog.text
     assert CANARY not in caplog.text
