@@ -1,8 +1,9 @@
 """A local web server for the sample dealer sites (demo, tests, benchmarks).
 
-Serves `staktrakr/samples/sites/` on 127.0.0.1 like a dealer would: HTML with a realistic
-content type, optional per-path behaviour (status codes, latency, a path that blocks), and a
-per-request latency range for benchmarks. It runs in a background thread and stops itself.
+Serves `staktrakr/samples/sites/` on 127.0.0.1 like a dealer would: HTML, JSON and scripts with
+realistic content types, optional per-path behaviour (status codes, latency, a path that blocks),
+`?delay_ms=N` on any URL (a page's script fetching its prices late), and a per-request latency
+range for benchmarks. It runs in a background thread and stops itself.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from .local_server import LocalHttpServer
 
 SITES = Path(str(resources.files("staktrakr").joinpath("samples/sites")))
@@ -48,6 +49,22 @@ class SiteConfig:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+}
+_MAX_DELAY_S = 10.0
+
+
+def _delay_param(query: str) -> float:
+    try:
+        return min(max(float(parse_qs(query).get("delay_ms", ["0"])[0]) / 1000, 0.0), _MAX_DELAY_S)
+    except ValueError:
+        return 0.0
+
+
 def _handler(config: SiteConfig) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -58,7 +75,10 @@ def _handler(config: SiteConfig) -> type[BaseHTTPRequestHandler]:
             return  # quiet: tests and the demo print their own story
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
-            path = unquote(urlsplit(self.path).path)
+            parts = urlsplit(self.path)
+            path = unquote(parts.path)
+            # `?delay_ms=1200` on any path: a page's script can ask for a slow JSON endpoint.
+            self._delay_s = _delay_param(parts.query)
             dealer = path.strip("/").split("/", 1)[0]
             with config.lock:
                 config.hits[path] = config.hits.get(path, 0) + 1
@@ -91,6 +111,8 @@ def _handler(config: SiteConfig) -> type[BaseHTTPRequestHandler]:
             proxied = self.path.startswith("http://") or "Via" in self.headers or "X-Forwarded-For" in self.headers
             if rule and rule.delay_s:
                 time.sleep(rule.delay_s)
+            if self._delay_s:
+                time.sleep(self._delay_s)
             if rule and rule.status and not (rule.block_direct and proxied):
                 self._send(rule.status, rule.body or f"<html><body><h1>{rule.status}</h1></body></html>")
                 return
@@ -103,13 +125,14 @@ def _handler(config: SiteConfig) -> type[BaseHTTPRequestHandler]:
                     404, "<html><head><title>Page Not Found</title></head><body><h1>404 Not Found</h1></body></html>"
                 )
                 return
-            self._send(200, file.read_text(encoding="utf-8"))
+            self._send(200, file.read_text(encoding="utf-8"), _CONTENT_TYPES.get(file.suffix, _CONTENT_TYPES[".html"]))
 
-        def _send(self, status: int, body: str) -> None:
+        def _send(self, status: int, body: str, content_type: str = "text/html; charset=utf-8") -> None:
             data = body.encode("utf-8")
             self._done()
             self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", content_type)
+            self.send_header("Cache-Control", "no-store")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
