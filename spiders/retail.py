@@ -2,11 +2,15 @@
 
     scrapy crawl retail                      every enabled target of every dealer
     scrapy crawl retail-apmex -a coins=ase   one dealer, some coins
+    scrapy crawl retail -a dealers=apmex,sdbullion   some dealers
     scrapy crawl retail -a only=failed       the targets that failed in this poller's last run
+
+A coin or dealer name that is not in the providers is a configuration error (exit 2).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import random
@@ -19,16 +23,26 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from scrapy_playwright.page import PageMethod
+
+from staktrakr.browser.modes import BROWSER, STATIC, RenderModes
+from staktrakr.browser.reading import Pacing, SettledPage, Verdict, prepare_page, read_settled_page
 from staktrakr.crawl_context import CrawlContext
-from staktrakr.errors import StaktrakrError
+from staktrakr.errors import ConfigError, ProvidersError, StaktrakrError
 from staktrakr.extract import Page, extract
 from staktrakr.middlewares import proxy_path_reason
 from staktrakr.models import DealerProfile, ExtractionResult, RetailPriceItem, Status, Target
-from staktrakr.providers import resolve_providers
+from staktrakr.providers import resolve_providers, unknown_dealer_problem
 from staktrakr.store.snapshots import failed_targets
 from staktrakr.timeutil import iso_ms, utcnow
 from staktrakr.vision import VISION_STATUSES
 from staktrakr.vision.screenshots import VisionCapture
+
+
+def _names(value: str | None) -> list[str] | None:
+    """`-a coins=ase, age` -> ["ase", "age"]; absent or empty -> None (no narrowing)."""
+    names = [part.strip() for part in value.split(",") if part.strip()] if value else []
+    return names or None
 
 
 def _interleave(targets: list[Target]) -> list[Target]:
@@ -48,11 +62,17 @@ class RetailSpider(scrapy.Spider):
     name = "retail"
     dealer: str | None = None  # set on the generated per-dealer subclasses
 
-    def __init__(self, coins: str | None = None, only: str | None = None, *args: Any, **kwargs: Any):
+    def __init__(
+        self, coins: str | None = None, dealers: str | None = None, only: str | None = None, *args: Any, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
-        self.coins = [c.strip() for c in coins.split(",") if c.strip()] if coins else None
+        self.coins = _names(coins)
+        self.dealers = _names(dealers)
+        # Argument mistakes are reported by start() as a fatal configuration error (one line,
+        # exit 2, a poller_runs row) instead of a traceback from the constructor.
+        self.argument_error: str | None = None
         if only not in (None, "", "failed"):
-            raise ValueError(f"-a only={only!r}: the only supported value is 'failed'")
+            self.argument_error = f"-a only={only!r}: the only supported value is 'failed'"
         self.only_failed = only == "failed"
         self.targets: list[Target] = []
 
@@ -73,19 +93,39 @@ class RetailSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.context = CrawlContext.of(crawler)
         spider.vision = VisionCapture.of(crawler)  # vision: screenshots and their budget
+        spider.render_modes = RenderModes.of(crawler)
         return spider
 
     # -- targets ------------------------------------------------------------------------------
 
     def load_targets(self) -> list[Target]:
+        """The targets of this run; a name that selects nothing raises ConfigError, so a typo
+        in a crontab (`-a coins=asee`) fails loudly instead of crawling nothing forever."""
         context = self.context
+        if self.argument_error:
+            raise ConfigError(self.argument_error)
         providers = resolve_providers(context.config, context.db)
-        vendors = [self.dealer] if self.dealer else None
-        targets = providers.targets(coins=self.coins, vendors=vendors)
         if self.coins:
-            unknown = sorted(set(self.coins) - set(providers.coins))
+            unknown = [c for c in self.coins if c not in providers.coins]
             if unknown:
-                self.logger.warning("unknown coin(s) in -a coins: %s", ", ".join(unknown))
+                raise ConfigError(
+                    f"-a coins: unknown coin(s) {', '.join(unknown)} (known in {providers.source}: {', '.join(sorted(providers.coins))})"
+                )
+        if self.dealers:
+            known = sorted(set(providers.vendors()))
+            unknown = [d for d in self.dealers if d not in known]
+            if unknown:
+                raise ConfigError(f"-a dealers: unknown dealer(s) {', '.join(unknown)} (known in {providers.source}: {', '.join(known)})")
+            if self.dealer and self.dealer not in self.dealers:
+                raise ConfigError(f"-a dealers: {self.name} only crawls {self.dealer}; use `scrapy crawl retail -a dealers=...`")
+        vendors = [self.dealer] if self.dealer else self.dealers
+        targets = providers.targets(coins=self.coins, vendors=vendors)
+        # Whatever the source (file, database copy, bundled set), never crawl a dealer no plugin
+        # describes: its pages would be read with the generic profile and nobody would notice.
+        strangers = [t for t in targets if t.vendor not in context.profiles]
+        if strangers:
+            problems = [unknown_dealer_problem(t.coin.slug, t.vendor, context.profiles) for t in strangers]
+            raise ProvidersError(providers.source, problems)
         if self.only_failed:
             failed = set(failed_targets(context.db, context.config.POLLER_ID))
             targets = [t for t in targets if (t.coin.slug, t.vendor) in failed]
@@ -111,30 +151,24 @@ class RetailSpider(scrapy.Spider):
 
     # -- requests -----------------------------------------------------------------------------
 
-    def request_for(self, target: Target, url_index: int, *, browser: bool | None = None, proxy_tier: int = 0) -> scrapy.Request:
-        profile = self.context.profile(target.vendor)
-        use_browser = profile.browser if browser is None else browser
+    def request_for(
+        self, target: Target, url_index: int, *, browser: bool | None = None, proxy_tier: int = 0, started: float | None = None
+    ) -> scrapy.Request:
+        """A request for one URL of `target`. Static or browser is decided when its download
+        starts (`_decide_fetch`) unless `browser` fixes it (a re-fetch, a screenshot visit)."""
         meta: dict[str, Any] = {
             "target": target,
             "url_index": url_index,
             "download_slot": target.vendor,
-            "started": time.monotonic(),
-            "browser": use_browser,
+            "browser": browser,
+            "decide_render": self._decide_fetch,
         }
+        if started is not None:  # elapsed_ms covers every download of the target, not its time in the queue
+            meta["started"] = started
+        if browser:
+            meta["playwright"] = True  # before the proxy-tier middleware picks the tier's browser context
         if proxy_tier:  # proxy tiers: start at the tier that already got through (ProxyTierMiddleware)
             meta["proxy_tier"] = proxy_tier
-        if use_browser:
-            from scrapy_playwright.page import PageMethod
-
-            wait_ms = max(profile.browser_wait_ms, self.settings.getint("STAKTRAKR_BROWSER_WAIT_MS"))
-            meta["playwright"] = True
-            meta["playwright_context"] = "direct"
-            meta["playwright_page_methods"] = [PageMethod("wait_for_load_state", "load")] + (
-                [PageMethod("wait_for_timeout", wait_ms)] if wait_ms else []
-            )
-            if self.vision.active:  # vision: the screenshot is taken in this same browser visit
-                methods, meta["screenshot"] = self.vision.page_methods(target, profile)
-                meta["playwright_page_methods"] += methods
         return scrapy.Request(
             target.urls[url_index],
             callback=self.parse_product,
@@ -143,25 +177,99 @@ class RetailSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def parse_product(self, response: Response) -> Any:
+    def _decide_fetch(self, request: scrapy.Request) -> None:
+        """Called by the download handler right before the download starts."""
+        meta = request.meta
+        meta.setdefault("started", time.monotonic())
+        target: Target = meta["target"]
+        profile = self.context.profile(target.vendor)
+        if meta.get("browser") is None:
+            meta["browser"], meta["render_probe"] = self.render_modes.choose(target.vendor, profile)
+        if not meta["browser"]:
+            return
+        meta["playwright"] = True
+        meta.setdefault("playwright_context", "direct")
+        meta["playwright_page_init_callback"] = prepare_page
+        pacing = self.pacing(profile)
+        meta["playwright_page_methods"] = [
+            PageMethod(read_settled_page, judge=self._judge(target, profile, request.url), pacing=pacing, key=target.key)
+        ]
+        if self.vision.active:  # vision: the screenshot is taken in this same browser visit, once the page settled
+            methods, meta["screenshot"] = self.vision.page_methods(target, profile)
+            meta["playwright_page_methods"] += methods
+
+    def pacing(self, profile: DealerProfile) -> Pacing:
+        settings = self.settings
+        return Pacing(
+            max_wait_ms=profile.browser_max_wait_ms or settings.getint("STAKTRAKR_BROWSER_MAX_WAIT_MS"),
+            poll_ms=settings.getint("STAKTRAKR_BROWSER_POLL_MS"),
+            settle_ms=settings.getint("STAKTRAKR_BROWSER_SETTLE_MS"),
+            quiet_ms=settings.getint("STAKTRAKR_BROWSER_QUIET_MS"),
+            no_answer_ms=settings.getint("STAKTRAKR_BROWSER_NO_ANSWER_MS"),
+        )
+
+    def _judge(self, target: Target, profile: DealerProfile, url: str) -> Any:
+        """What the settling browser page asks after every poll: what would we store now?"""
+
+        def judge(html: str) -> Verdict:
+            result = self.read_page(html, target, profile, url=url, rendered=True)
+            # Only an in-stock price ends the wait early; "sold out", "wrong product" and "no price"
+            # are claims a script may still overturn (a buy button enabled a moment later).
+            answered = result.status is Status.ok
+            return Verdict(key=(result.status, result.price, result.in_stock), answered=answered, result=result)
+
+        return judge
+
+    def read_page(self, html: str, target: Target, profile: DealerProfile, *, url: str, rendered: bool, http_status: int = 200) -> ExtractionResult:
+        page = Page(html, url=url, http_status=http_status, tail_markers=profile.tail_markers)
+        return extract(page, target, profile, pm=self.context.pm, rendered=rendered)
+
+    async def parse_product(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         target: Target = meta["target"]
         profile = self.context.profile(target.vendor)
-        text = response.text if hasattr(response, "text") else ""
-        page = Page(text, url=response.url, http_status=response.status, tail_markers=profile.tail_markers)
+        settled = _settled_page(meta)
         if response.status >= 400 and response.status not in (401, 403, 407, 429):
             result = ExtractionResult(status=Status.error, reason=f"HTTP {response.status}", method="http")
+        elif settled is not None and settled.verdict is not None and settled.verdict.result is not None and settled.html:
+            result = settled.verdict.result  # read by the settling page: the composed DOM, already judged
         else:
-            result = extract(page, target, profile, pm=self.context.pm)
-        if result.status is Status.no_price and result.client_rendered and not meta.get("browser"):
-            self.logger.info("%s %s: no price in static HTML, fetching once with the browser", target.vendor, target.coin.slug)
-            self.crawler.stats.inc_value("staktrakr/browser_refetch")
-            # proxy tiers: the browser goes through the tier the static page came through
-            yield self.request_for(target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0))
-            return
+            text = response.text if hasattr(response, "text") else ""
+            # The chain is CPU work: off the reactor thread, so one heavy page does not stall every dealer.
+            result = await asyncio.to_thread(
+                self.read_page, text, target, profile, url=response.url, rendered=bool(meta.get("browser")), http_status=response.status
+            )
+        if settled is not None:
+            self._count_settle(target, settled)
+        if not meta.get("browser"):
+            if result.status is Status.no_price and result.client_rendered:
+                self.logger.info("%s %s: no price in static HTML, fetching once with the browser", target.vendor, target.coin.slug)
+                self.crawler.stats.inc_value("staktrakr/browser_refetch")
+                if profile.browser is None:
+                    self.render_modes.learn(target.vendor, BROWSER, f"{target.coin.slug}: {result.reason}")
+                # proxy tiers: the browser goes through the tier the static page came through
+                yield self.request_for(
+                    target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started")
+                )
+                return
+            if meta.get("render_probe") and result.status is not Status.blocked and response.status < 400:
+                self.render_modes.learn(target.vendor, STATIC, f"{target.coin.slug}: the static HTML answered ({result.status.value})")
         if meta.get("browser") and result.method and not result.method.startswith("browser"):
             result.method = f"browser+{result.method}"
-        yield from self.outcome(target, meta, response.url, result, http_status=response.status)
+        if settled is not None:
+            result.reason = f"{result.reason or ''}; browser read after {settled.waited_ms / 1000:.1f} s ({settled.stopped})".lstrip("; ")
+        for output in self.outcome(target, meta, response.url, result, http_status=response.status):
+            yield output
+
+    def _count_settle(self, target: Target, settled: SettledPage) -> None:
+        stats = self.crawler.stats
+        stats.inc_value("staktrakr/browser/pages")
+        stats.inc_value("staktrakr/browser/wait_ms", settled.waited_ms)
+        stats.max_value("staktrakr/browser/max_wait_ms", settled.waited_ms)
+        stats.inc_value(f"staktrakr/browser/stopped/{settled.stopped.split(' (')[0]}")
+        if settled.overlays_hidden:
+            stats.inc_value("staktrakr/browser/overlays_hidden", settled.overlays_hidden)
+        self.logger.debug("%s: browser page %s after %d ms, %d polls", target.key, settled.stopped, settled.waited_ms, settled.polls)
 
     def download_failed(self, failure: Failure) -> Any:
         request = failure.request
@@ -181,7 +289,7 @@ class RetailSpider(scrapy.Spider):
                 "%s %s: %s at URL %d (%s), trying the next URL",
                 target.vendor, target.coin.slug, result.status.value, index + 1, result.reason,
             )
-            yield self.request_for(target, index + 1)
+            yield self.request_for(target, index + 1, started=meta.get("started"))
             return
         reason = proxy_path_reason(meta, result.reason)  # proxy tiers: which one, what failed before
         if index > 0:
@@ -205,7 +313,7 @@ class RetailSpider(scrapy.Spider):
             item["screenshot"] = screenshot
         elif self.vision.active and not meta.get("browser") and result.status.value in VISION_STATUSES:
             if self.vision.take_extra_visit():
-                yield self.request_for(target, index, browser=True, proxy_tier=meta.get("proxy_tier", 0)).replace(
+                yield self.request_for(target, index, browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started")).replace(
                     callback=self.screenshot_taken, errback=self.screenshot_failed, cb_kwargs={"item": item}
                 )
                 return
@@ -223,6 +331,14 @@ class RetailSpider(scrapy.Spider):
         item = failure.request.cb_kwargs["item"]
         self.logger.warning("%s %s: screenshot visit failed: %s", item["vendor"], item["coin_slug"], failure.getErrorMessage()[:200])
         yield item
+
+
+def _settled_page(meta: dict[str, Any]) -> SettledPage | None:
+    """What `read_settled_page` left on the request, when the page came from the browser."""
+    for method in meta.get("playwright_page_methods") or ():
+        if isinstance(getattr(method, "result", None), SettledPage):
+            return method.result
+    return None
 
 
 def _profiles_for(settings: Any) -> dict[str, DealerProfile]:

@@ -98,8 +98,11 @@ class DealerProfile(BaseModel):
     id: str
     name: str
     homepage: str | None = None
-    browser: bool = False  # pages need JavaScript: fetch through headless Chromium
-    browser_wait_ms: int = 0  # extra settle time after load, for late price widgets
+    # True: always through headless Chromium; False: never; None: learned by the crawl (a page
+    # that renders its price with JavaScript sends the dealer to the browser, remembered).
+    browser: bool | None = None
+    # Longest wait for a browser page's price to settle (STAKTRAKR_BROWSER_MAX_WAIT_MS when unset).
+    browser_max_wait_ms: int | None = None
     preorder_purchasable: bool = False  # "pre-order" means "you can buy it now"
     max_concurrency: int | None = None  # override of STAKTRAKR_DEALER_CONCURRENCY
     # Phrases after which the page holds other products (carousels, add-ons): cut there.

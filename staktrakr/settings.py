@@ -73,9 +73,11 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 # -- browser (scrapy-playwright), only for requests that ask for it -------------------------
+# scrapy-playwright's handler, which first lets a retail request decide static or browser at the
+# moment its download starts (staktrakr/browser/modes.py).
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "staktrakr.browser.modes.DealerAwareDownloadHandler",
+    "https": "staktrakr.browser.modes.DealerAwareDownloadHandler",
 }
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
@@ -92,14 +94,28 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--disable-dev-shm-usage",
     ],
 }
-# One browser; one context per network path (direct, each proxy tier); a bounded number of
-# pages per context. scrapy-playwright closes every page after reading it, errors included.
+# One browser; one context per network path (direct, each proxy tier). Browser pages obey the
+# same per-dealer concurrency as static pages (they share the dealer's download slot); this is
+# the budget of pages open at once in one context, all dealers together. scrapy-playwright
+# closes every page after reading it, errors included.
 PLAYWRIGHT_MAX_CONTEXTS = 4
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 6
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
-# Images, fonts and media are never needed to read a price.
+# Images, fonts, media and known trackers are never needed to read a price.
 PLAYWRIGHT_ABORT_REQUEST = "staktrakr.browser.abort_heavy_request"
-STAKTRAKR_BROWSER_WAIT_MS = 0  # extra settle time after load for every browser page
+# Reading a browser page (staktrakr/browser/reading.py): after `load`, poll every POLL_MS; stop
+# once an in-stock price has stayed the same for SETTLE_MS while the DOM was quiet for QUIET_MS,
+# the page's requests had finished and no placeholder was shown; without such an answer
+# (sold out, no price, wrong product) once the page has been calm for NO_ANSWER_MS after load;
+# never later than MAX_WAIT_MS (a dealer profile's `browser_max_wait_ms` wins).
+STAKTRAKR_BROWSER_MAX_WAIT_MS = 10_000
+STAKTRAKR_BROWSER_POLL_MS = 150
+STAKTRAKR_BROWSER_SETTLE_MS = 300
+STAKTRAKR_BROWSER_QUIET_MS = 300
+STAKTRAKR_BROWSER_NO_ANSWER_MS = 3_000
+# A dealer learned to need the browser is probed with one static download per run once the
+# learned mode is this old (it may have stopped rendering its prices client-side).
+STAKTRAKR_RENDER_PROBE_HOURS = 24
 
 # -- pipelines and extensions -------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -8,7 +8,6 @@ PROFILE = DealerProfile(
     name="Bullion Exchanges",
     homepage="https://www.bullionexchanges.com",
     browser=True,
-    browser_wait_ms=1500,
 )
 
 

@@ -7,7 +7,6 @@ PROFILE = DealerProfile(
     id="herobullion",
     name="Hero Bullion",
     homepage="https://www.herobullion.com",
-    browser_wait_ms=2000,
 )
 
 

@@ -13,7 +13,9 @@ from fractions import Fraction
 from ..models import Coin, Metal
 
 _GRAMS_PER_TROY_OZ = 31.1034768
-_NUMBER = r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?\s*/\s*\d+|\d+\s+\d+/\d+|\d+(?:\.\d+)?|½|¼|⅒|one|two|five|ten|half|quarter|tenth|twentieth)"
+# A mixed number ("1 1/2 oz") has a whole part of one or two digits: "2026 1/4 oz" is a year
+# and a quarter ounce, not 2026.25 oz.
+_NUMBER = r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?\s*/\s*\d+|\d{1,2}\s+\d+/\d+|\d+(?:\.\d+)?|½|¼|⅒|one|two|five|ten|half|quarter|tenth|twentieth)"
 _WEIGHT = re.compile(
     _NUMBER + r"\s*-?\s*(?:troy\s*)?(oz\.?|ozt|ounces?|ounce|grams?|g\b|gr\b|kilos?|kg|kilograms?)(?![a-z])",
     re.IGNORECASE,

@@ -155,4 +155,24 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        5,
+        "which dealers need the browser, as learned by each poller",
+        (
+            # One row per dealer and poller (the key embeds the poller: two pollers sync into
+            # one database); readers take the newest row of any poller.
+            """CREATE TABLE IF NOT EXISTS dealer_render_modes (
+                id TEXT PRIMARY KEY,
+                vendor TEXT NOT NULL,
+                poller_id TEXT NOT NULL,
+                mode TEXT NOT NULL,
+                learned_at TEXT NOT NULL,
+                reason TEXT
+            )""",
+            "CREATE INDEX IF NOT EXISTS idx_render_modes_vendor ON dealer_render_modes (vendor, learned_at)",
+        ),
+    )
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,127 @@
+"""Which dealers need the browser: decided when a download starts, learned, and remembered.
+
+A dealer profile may force either way (`browser=True` / `browser=False`). Otherwise a dealer is
+static until one of its pages shows no price but signs of client-side rendering: that page is
+fetched once more with the browser, and from then on the dealer's remaining targets of the run
+go straight to the browser (the decision is taken when each download starts, not when it was
+queued). The database remembers it per dealer with the time it was learned, so the next run
+starts right. Once the remembered mode is older than STAKTRAKR_RENDER_PROBE_HOURS, the first
+target of the dealer in a run is fetched statically as a probe; a probe that finds its answer in
+the static HTML switches the dealer back to static.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import weakref
+from datetime import timedelta
+from typing import Any
+
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from ..crawl_context import CrawlContext
+from ..errors import StaktrakrError
+from ..models import DealerProfile
+from ..store.render_modes import learned_render_modes, remember_render_mode
+from ..timeutil import iso_ms, parse_time, utcnow
+
+logger = logging.getLogger(__name__)
+
+BROWSER, STATIC = "browser", "static"
+_MODES: weakref.WeakKeyDictionary[Any, RenderModes] = weakref.WeakKeyDictionary()
+
+
+class RenderModes:
+    """Per crawl: the current mode of every dealer and the probes still to make."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+        self.context = CrawlContext.of(crawler)
+        self.probe_after = timedelta(hours=crawler.settings.getfloat("STAKTRAKR_RENDER_PROBE_HOURS"))
+        self._lock = threading.Lock()
+        self._modes: dict[str, str] | None = None
+        self._probes_due: set[str] = set()
+
+    @classmethod
+    def of(cls, crawler: Any) -> RenderModes:
+        modes = _MODES.get(crawler)
+        if modes is None:
+            modes = _MODES[crawler] = cls(crawler)
+        return modes
+
+    def _load(self) -> dict[str, str]:
+        if self._modes is None:
+            try:
+                learned = learned_render_modes(self.context.db)
+            except (StaktrakrError, OSError, RuntimeError, ValueError) as exc:  # a broken store is reported elsewhere
+                logger.warning("learned browser needs not read: %s", exc)
+                learned = {}
+            now = utcnow()
+            self._modes = {vendor: row["mode"] for vendor, row in learned.items()}
+            self._probes_due = {
+                vendor for vendor, row in learned.items()
+                if row["mode"] == BROWSER and now - parse_time(row["learned_at"]) >= self.probe_after
+            }  # fmt: skip
+        return self._modes
+
+    def choose(self, vendor: str, profile: DealerProfile) -> tuple[bool, bool]:
+        """(use the browser, this download is a static probe) for the next download of `vendor`."""
+        if profile.browser is not None:
+            return profile.browser, False
+        with self._lock:
+            mode = self._load().get(vendor, STATIC)
+            if mode == BROWSER and vendor in self._probes_due:
+                self._probes_due.discard(vendor)
+                return False, True
+        return mode == BROWSER, False
+
+    def needs_browser(self, vendor: str) -> bool:
+        with self._lock:
+            return self._load().get(vendor) == BROWSER
+
+    def learn(self, vendor: str, mode: str, reason: str) -> None:
+        """Switch `vendor` for the rest of the run and remember it (and when) in the database."""
+        with self._lock:
+            modes = self._load()
+            changed = modes.get(vendor) != mode
+            modes[vendor] = mode
+            self._probes_due.discard(vendor)
+        if changed:
+            logger.info("%s: %s from now on (%s)", vendor, "browser" if mode == BROWSER else "static HTML", reason)
+            self.crawler.stats.inc_value(f"staktrakr/render/learned_{mode}")
+        try:
+            remember_render_mode(self.context.db, vendor, self.context.config.POLLER_ID, mode, iso_ms(utcnow()), reason)
+        except (StaktrakrError, OSError, RuntimeError, ValueError) as exc:
+            logger.warning("%s: could not remember that it needs %s: %s", vendor, mode, exc)
+
+
+_ASYNC_HANDLER = inspect.iscoroutinefunction(ScrapyPlaywrightDownloadHandler.download_request)
+
+
+class DealerAwareDownloadHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's handler, which first lets the request decide how it is fetched.
+
+    Requests wait in their dealer's download slot; a request carrying `meta["decide_render"]`
+    has it called right before its download starts, so a dealer found to need the browser a
+    moment ago sends its queued targets straight to the browser.
+    """
+
+    if _ASYNC_HANDLER:
+
+        async def download_request(self, request: Any) -> Any:  # type: ignore[override]
+            _decide(request)
+            return await super().download_request(request)
+
+    else:
+
+        def download_request(self, request: Any, spider: Any) -> Any:  # type: ignore[override]
+            _decide(request)
+            return super().download_request(request, spider)
+
+
+def _decide(request: Any) -> None:
+    decide = request.meta.pop("decide_render", None)
+    if decide is not None:
+        decide(request)
