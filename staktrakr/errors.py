@@ -37,3 +37,59 @@ class SyncError(StoreError):
 
 class PluginError(StaktrakrError):
     """A plugin could not be loaded or misbehaved."""
+
+
+# -- storage faults: one line naming the path, what failed and what to do --------------------------
+# Exit 3: the place a file lives cannot be used (fix the machine, then run again).
+# Exit 4: the database file itself is damaged or would be lost (recover it; README "Recovering a
+# database"). A cron wrapper can tell them from a run that merely failed (1) or a bad setting (2).
+
+
+class StorageFault(StoreError):
+    """A file or folder (the database, its folder, an export folder) cannot be used."""
+
+    exit_code = 3
+
+    def __init__(self, path: object, problem: str, advice: str):
+        self.path = str(path)
+        self.problem = problem
+        self.advice = advice
+        super().__init__(f"{problem} — {advice}")
+
+
+class PathIsDirectory(StorageFault):
+    """A file was expected where a folder is (or a folder where a file is)."""
+
+
+class PermissionDenied(StorageFault):
+    """This user may not read or write the path."""
+
+
+class ReadOnlyStorage(StorageFault):
+    """The path is on a read-only file system."""
+
+
+class StorageFull(StorageFault):
+    """No space left on the file system (or the quota is used up)."""
+
+
+class DatabaseDamaged(StoreError):
+    """The database file is unreadable or would be lost: recover it, do not write to it."""
+
+    exit_code = 4
+    detail: str | None = None  # what the check or the read said, without the path
+
+    def __init__(self, path: object, problem: str, advice: str):
+        self.path = str(path)
+        self.problem = problem
+        self.advice = advice
+        super().__init__(f"{problem} — {advice}")
+
+
+class DatabaseCorrupt(DatabaseDamaged):
+    """The file is not a database, is truncated, or fails the integrity check."""
+
+
+class HistoryWouldBeLost(DatabaseDamaged):
+    """The main file is missing or empty while files beside it hold its history: opening it
+    would start a new empty database over them (turso does so silently), so it is refused."""

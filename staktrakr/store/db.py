@@ -13,9 +13,10 @@ from typing import Any
 import turso
 import turso.sync as turso_sync
 
-from ..errors import StoreError, SyncError
+from ..errors import StaktrakrError, StoreError, SyncError
 from ..redact import redact_text, redact_url, url_secrets
 from ..timeutil import iso_s, utcnow
+from .faults import check_history_kept, database_fault, is_turso_exception, os_fault
 from .migrations import LATEST_VERSION, MIGRATIONS
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ class Database:
         try:
             db.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the folder of {db.path}: {exc.strerror or exc}") from None
+            fault = os_fault(exc, db.path.parent)
+            raise (fault or StoreError(f"cannot create the folder of {db.path}: {exc.strerror or exc}")) from None
         if migrate:
             db.migrate()
         return db
@@ -68,12 +70,18 @@ class Database:
     # -- connections --------------------------------------------------------------------------
 
     def _connect(self) -> Any:
+        check_history_kept(self.path)
         deadline = time.monotonic() + self.lock_timeout_s
         pause = 0.02
         while True:
             try:
                 return self._open_synced() if self.synced else turso.connect(str(self.path))
-            except turso.Error as exc:
+            except Exception as exc:
+                if not is_turso_exception(exc):
+                    raise
+                fault = database_fault(exc, self.path)
+                if fault is not None:
+                    raise fault from None
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                     raise StoreError(f"cannot open database {self.path}: {exc}") from None
                 time.sleep(pause)
@@ -132,12 +140,21 @@ class Database:
 
     @contextmanager
     def held(self) -> Iterator[Any]:
-        """Keep one connection (and the file lock) for a batch of work; nests."""
+        """Keep one connection (and the file lock) for a batch of work; nests. A full disk, a
+        read-only file system or a damaged file comes out as one StorageFault / DatabaseDamaged
+        naming the file (store/faults.py), whichever statement hit it."""
         if self._conn is None:
             self._conn = self._connect()
         self._depth += 1
         try:
             yield self._conn
+        except StaktrakrError:
+            raise
+        except Exception as exc:
+            fault = database_fault(exc, self.path)
+            if fault is None:
+                raise
+            raise fault from None
         finally:
             self._depth -= 1
             if self._depth == 0:
@@ -148,8 +165,12 @@ class Database:
         if conn is not None:
             try:
                 conn.close()
-            except turso.Error:
-                pass
+            except Exception as exc:  # noqa: BLE001
+                # Closing checkpoints the WAL into the main file; on a full disk that fails, but
+                # what was committed is in the WAL and the next connection reads it from there.
+                if not is_turso_exception(exc):
+                    raise
+                logger.debug("closing %s: %s", self.path, exc)
             del conn  # the file lock goes with the last reference
 
     # -- plain access -------------------------------------------------------------------------
@@ -190,7 +211,11 @@ class Database:
             try:
                 yield self
             except BaseException:
-                conn.rollback()
+                try:
+                    conn.rollback()
+                except Exception as exc:  # noqa: BLE001 - the first error is the one to report
+                    if not is_turso_exception(exc):
+                        raise
                 raise
             else:
                 conn.commit()
@@ -245,7 +270,7 @@ class Database:
                         (version, name, iso_s(utcnow())),
                     )
             except turso.Error as exc:
-                raise StoreError(f"migration {version} ({name}) failed on {self.path}: {exc}") from None
+                raise (database_fault(exc, self.path) or StoreError(f"migration {version} ({name}) failed on {self.path}: {exc}")) from None
             logger.info("database %s: applied migration %d (%s)", self.path, version, name)
             applied.append(version)
         return applied
