@@ -16,7 +16,7 @@ import os
 import random
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from scrapy_playwright.page import PageMethod
 
-from staktrakr.browser.modes import BROWSER, STATIC, RenderModes
+from staktrakr.browser.modes import BROWSER, STATIC, RenderModes, read_from_hints, static_page_needs_browser
 from staktrakr.browser.reading import Pacing, SettledPage, Verdict, prepare_page, read_settled_page
 from staktrakr.crawl_context import CrawlContext
 from staktrakr.errors import ConfigError, ProvidersError, StaktrakrError
@@ -213,9 +213,10 @@ class RetailSpider(scrapy.Spider):
 
         def judge(html: str) -> Verdict:
             result = self.read_page(html, target, profile, url=url, rendered=True)
-            # Only an in-stock price ends the wait early; "sold out", "wrong product" and "no price"
-            # are claims a script may still overturn (a buy button enabled a moment later).
-            answered = result.status is Status.ok
+            # Only an in-stock price a person can see ends the wait early; "sold out", "wrong
+            # product", "no price" and a price read from data or a bulk label are what a script
+            # may still overturn (a buy button enabled, a tier table filled a moment later).
+            answered = result.status is Status.ok and not read_from_hints(result)
             return Verdict(key=(result.status, result.price, result.in_stock), answered=answered, result=result)
 
         return judge
@@ -241,25 +242,59 @@ class RetailSpider(scrapy.Spider):
             )
         if settled is not None:
             self._count_settle(target, settled)
-        if not meta.get("browser"):
-            if result.status is Status.no_price and result.client_rendered:
-                self.logger.info("%s %s: no price in static HTML, fetching once with the browser", target.vendor, target.coin.slug)
-                self.crawler.stats.inc_value("staktrakr/browser_refetch")
-                if profile.browser is None:
-                    self.render_modes.learn(target.vendor, BROWSER, f"{target.coin.slug}: {result.reason}")
-                # proxy tiers: the browser goes through the tier the static page came through
-                yield self.request_for(
-                    target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started")
-                )
+        if not meta.get("browser") and profile.browser is None:
+            rereads = list(self._browser_rereads(target, meta, result, response))
+            if rereads:
+                for request in rereads:
+                    yield request
                 return
-            if meta.get("render_probe") and result.status is not Status.blocked and response.status < 400:
-                self.render_modes.learn(target.vendor, STATIC, f"{target.coin.slug}: the static HTML answered ({result.status.value})")
+        elif "probe_static" in meta:
+            self._conclude_probe(target, meta["probe_static"], result)
         if meta.get("browser") and result.method and not result.method.startswith("browser"):
             result.method = f"browser+{result.method}"
         if settled is not None:
             result.reason = f"{result.reason or ''}; browser read after {settled.waited_ms / 1000:.1f} s ({settled.stopped})".lstrip("; ")
+        if meta.get("reread"):
+            result.reason = f"read again in the browser (the dealer renders with JavaScript): {result.reason}"
         for output in self.outcome(target, meta, response.url, result, http_status=response.status):
             yield output
+
+    def _browser_rereads(self, target: Target, meta: dict[str, Any], result: ExtractionResult, response: Response) -> Iterator[scrapy.Request]:
+        """Browser requests instead of storing this static outcome, when the rendered page decides."""
+        vendor, slug = target.vendor, target.coin.slug
+        provisional: list[tuple[Target, dict[str, Any]]] = []
+        why = static_page_needs_browser(result, response.status, response.body)
+        if why:
+            self.render_modes.learn(vendor, BROWSER, f"{slug}: {why}")
+            provisional = self.render_modes.take_provisional(vendor)
+        elif meta.get("render_probe"):
+            why = "a static probe of a dealer learned to need the browser; comparing with the rendered page"
+        elif self.render_modes.needs_browser(vendor) and response.status < 400:
+            why = "the dealer turned out to render with JavaScript while this page was downloading"
+        if not why:
+            if response.status < 400 and result.status is not Status.blocked:
+                self.render_modes.note_provisional(vendor, (target, _carried(meta)))
+            return
+        self.logger.info("%s %s: %s; reading it in the browser", vendor, slug, why)
+        self.crawler.stats.inc_value("staktrakr/browser_refetch")
+        # proxy tiers: the browser goes through the tier the static page came through
+        request = self.request_for(target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started"))
+        if meta.get("render_probe"):
+            request.meta["probe_static"] = (result.status, result.price, result.in_stock)
+        yield request
+        for earlier, carried in provisional:
+            self.logger.info("%s %s: read statically before the dealer needed the browser; reading it again", vendor, earlier.coin.slug)
+            self.crawler.stats.inc_value("staktrakr/browser_reread")
+            again = self.request_for(earlier, carried["url_index"], browser=True, proxy_tier=carried.get("proxy_tier", 0))
+            again.meta["reread"] = True
+            yield again
+
+    def _conclude_probe(self, target: Target, static: tuple[Any, ...], result: ExtractionResult) -> None:
+        rendered = (result.status, result.price, result.in_stock)
+        if rendered == static:
+            self.render_modes.learn(target.vendor, STATIC, f"{target.coin.slug}: the static HTML reads the same as the rendered page")
+        else:
+            self.render_modes.learn(target.vendor, BROWSER, f"{target.coin.slug}: the static HTML still reads differently from the rendered page")
 
     def _count_settle(self, target: Target, settled: SettledPage) -> None:
         stats = self.crawler.stats
@@ -331,6 +366,10 @@ class RetailSpider(scrapy.Spider):
         item = failure.request.cb_kwargs["item"]
         self.logger.warning("%s %s: screenshot visit failed: %s", item["vendor"], item["coin_slug"], failure.getErrorMessage()[:200])
         yield item
+
+
+def _carried(meta: dict[str, Any]) -> dict[str, Any]:
+    return {"url_index": meta["url_index"], "proxy_tier": meta.get("proxy_tier", 0)}
 
 
 def _settled_page(meta: dict[str, Any]) -> SettledPage | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import threading
 import weakref
 from datetime import timedelta
@@ -23,7 +24,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from ..crawl_context import CrawlContext
 from ..errors import StaktrakrError
-from ..models import DealerProfile
+from ..models import DealerProfile, ExtractionResult, Status
 from ..store.render_modes import learned_render_modes, remember_render_mode
 from ..timeutil import iso_ms, parse_time, utcnow
 
@@ -43,6 +44,10 @@ class RenderModes:
         self._lock = threading.Lock()
         self._modes: dict[str, str] | None = None
         self._probes_due: set[str] = set()
+        self._remembered: set[tuple[str, str]] = set()
+        # Targets of dealers with no mode yet whose static HTML answered in this run: re-read in
+        # the browser should the dealer turn out to render with JavaScript.
+        self._provisional: dict[str, list[Any]] = {}
 
     @classmethod
     def of(cls, crawler: Any) -> RenderModes:
@@ -81,6 +86,16 @@ class RenderModes:
         with self._lock:
             return self._load().get(vendor) == BROWSER
 
+    def note_provisional(self, vendor: str, entry: Any) -> None:
+        """A static answer of a dealer whose mode nobody has learned yet."""
+        with self._lock:
+            if vendor not in self._load():
+                self._provisional.setdefault(vendor, []).append(entry)
+
+    def take_provisional(self, vendor: str) -> list[Any]:
+        with self._lock:
+            return self._provisional.pop(vendor, [])
+
     def learn(self, vendor: str, mode: str, reason: str) -> None:
         """Switch `vendor` for the rest of the run and remember it (and when) in the database."""
         with self._lock:
@@ -88,6 +103,13 @@ class RenderModes:
             changed = modes.get(vendor) != mode
             modes[vendor] = mode
             self._probes_due.discard(vendor)
+            if (vendor, mode) in self._remembered:
+                return
+            self._remembered.add((vendor, mode))
+            if mode == STATIC:
+                self._remembered.discard((vendor, BROWSER))
+            else:
+                self._remembered.discard((vendor, STATIC))
         if changed:
             logger.info("%s: %s from now on (%s)", vendor, "browser" if mode == BROWSER else "static HTML", reason)
             self.crawler.stats.inc_value(f"staktrakr/render/learned_{mode}")
@@ -95,6 +117,38 @@ class RenderModes:
             remember_render_mode(self.context.db, vendor, self.context.config.POLLER_ID, mode, iso_ms(utcnow()), reason)
         except (StaktrakrError, OSError, RuntimeError, ValueError) as exc:
             logger.warning("%s: could not remember that it needs %s: %s", vendor, mode, exc)
+
+
+# Prices read from data blobs or a bulk "As low as" label: hints, not what the page shows a buyer.
+_HINT_METHODS = ("structured_data", "as_low_as")
+_SCRIPT = re.compile(rb"<script(?![^>]*application/(?:ld\+)?json)[^>]*>", re.IGNORECASE)
+
+
+def read_from_hints(result: ExtractionResult) -> bool:
+    """The price came from data or a bulk label, not from what the page shows a buyer."""
+    return (result.method or "").removeprefix("browser+") in _HINT_METHODS
+
+
+def static_page_needs_browser(result: ExtractionResult, http_status: int, html: bytes) -> str | None:
+    """Why a page fetched without the browser should be read once more in it, or None.
+
+    A person reads the rendered page: when the static HTML shows no price, only a price taken
+    from data or a bulk label, or a buy button that its scripts have not enabled yet, and the
+    page runs scripts, the rendered page decides."""
+    if http_status >= 400 or result.status in (Status.blocked, Status.error, Status.wrong_product):
+        return None
+    if result.status is Status.no_price and result.client_rendered:
+        return "no price in the static HTML; the page builds it with JavaScript"
+    if not _SCRIPT.search(html or b""):
+        return None
+    if result.status is Status.no_price:
+        return "no price in the static HTML, and the page runs scripts"
+    if result.price is not None and read_from_hints(result):
+        return f"only a {result.method} price in the static HTML, and the page runs scripts"
+    if result.status is Status.out_of_stock and (result.reason or "").startswith("disabled "):
+        # Stores ship the buy button disabled and enable it once a stock check answered.
+        return f"{result.reason} in the static HTML, and the page runs scripts"
+    return None
 
 
 _ASYNC_HANDLER = inspect.iscoroutinefunction(ScrapyPlaywrightDownloadHandler.download_request)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,19 @@ INIT_SCRIPT = """(() => {
     try { new MutationObserver(touch).observe(root, {subtree: true, childList: true, characterData: true, attributes: true}); } catch (e) {}
   };
   watch(document);
+  // One-shot timers a page sets to change itself a moment later (hydration, a stock check):
+  // while one is due the page is not finished. Very short ones and intervals are not counted.
+  state.timers = new Map();
+  const setT = window.setTimeout, clearT = window.clearTimeout;
+  window.setTimeout = function (fn, delay, ...rest) {
+    const ms = Number(delay) || 0;
+    let id;
+    const run = typeof fn === 'function' ? function () { state.timers.delete(id); return fn.apply(this, arguments); } : fn;
+    id = setT.call(window, run, delay, ...rest);
+    if (ms >= 100 && ms <= 4000) state.timers.set(id, performance.now() + ms);
+    return id;
+  };
+  window.clearTimeout = function (id) { state.timers.delete(id); return clearT.call(window, id); };
   const attach = Element.prototype.attachShadow;
   Element.prototype.attachShadow = function (init) {
     const root = attach.call(this, init);
@@ -124,10 +138,12 @@ COMPOSE_SCRIPT = r"""(maxChars) => {
   };
   const state = window.__staktrakr;
   lastChange = state ? state.lastChange : 0;
+  let timers = 0;
+  if (state && state.timers) { const now = performance.now(); for (const due of state.timers.values()) if (due > now) timers++; }
   scan(document);
   push('<!DOCTYPE html>');
   element(document.documentElement, state);
-  return {html: out.join(''), truncated, placeholder, quietMs: performance.now() - lastChange};
+  return {html: out.join(''), truncated, placeholder, timers, quietMs: performance.now() - lastChange};
 }"""
 
 # Overlays that cover the page (cookie consent, region pickers, newsletter pop-ups): try their
@@ -234,6 +250,7 @@ class NetworkWatch:
 
     def __init__(self) -> None:
         self.pending: dict[Any, float] = {}
+        self.last_activity = time.monotonic()
 
     def attach(self, page: Any) -> None:
         page.on("request", self._started)
@@ -242,21 +259,27 @@ class NetworkWatch:
 
     def _started(self, request: Any) -> None:
         if request.resource_type in _CONTENT_TYPES:
-            self.pending[request] = time.monotonic()
+            self.pending[request] = self.last_activity = time.monotonic()
 
     def _ended(self, request: Any) -> None:
-        self.pending.pop(request, None)
+        if self.pending.pop(request, None) is not None:
+            self.last_activity = time.monotonic()
 
-    def idle(self) -> bool:
+    def idle(self, quiet_s: float) -> bool:
+        """Nothing on its way, and the last answer is `quiet_s` old (its scripts have run)."""
         now = time.monotonic()
-        return not any(now - started < _STALE_REQUEST_S for started in self.pending.values())
+        if any(now - started < _STALE_REQUEST_S for started in self.pending.values()):
+            return False
+        return now - self.last_activity >= quiet_s
+
+
+_WATCHES: weakref.WeakKeyDictionary[Any, NetworkWatch] = weakref.WeakKeyDictionary()
 
 
 async def prepare_page(page: Any, request: Any) -> None:
     """`playwright_page_init_callback`: the DOM watch and the network watch, before navigation."""
-    watch = NetworkWatch()
+    watch = _WATCHES[page] = NetworkWatch()
     watch.attach(page)
-    request.meta["network_watch"] = watch
     try:
         await page.add_init_script(INIT_SCRIPT)
     except Exception as exc:  # noqa: BLE001 - the page still loads; settling then relies on polling alone
@@ -273,10 +296,10 @@ async def read_settled_page(
     *,
     judge: Callable[[str], Verdict],
     pacing: Pacing,
-    watch: NetworkWatch | None = None,
     key: str = "",
 ) -> SettledPage:
     """A scrapy-playwright page method: poll until the page's answer has settled. Never raises."""
+    watch = _WATCHES.get(page)
     settled = SettledPage()
     started = time.monotonic()
     deadline = started + pacing.max_wait_ms / 1000
@@ -306,12 +329,16 @@ async def read_settled_page(
         if verdict.key != previous:
             previous, same_since = verdict.key, now
         stable_ms = (now - same_since) * 1000
-        idle = (watch is None or watch.idle()) and snapshot["quietMs"] >= pacing.quiet_ms
+        elapsed_ms = (now - started) * 1000
+        # A pending timer is only a hint: a page that re-arms one forever (a ticker) is calm
+        # enough once the no-answer time has passed.
+        timers = snapshot["timers"] and elapsed_ms < pacing.no_answer_ms
+        idle = (watch is None or watch.idle(pacing.quiet_ms / 1000)) and snapshot["quietMs"] >= pacing.quiet_ms and not timers
         calm = idle and not snapshot["placeholder"]
         if verdict.answered and calm and stable_ms >= pacing.settle_ms:
             settled.stopped = "settled"
             break
-        if not verdict.answered and calm and settled.scrolled and (now - started) * 1000 >= pacing.no_answer_ms:
+        if not verdict.answered and calm and settled.scrolled and elapsed_ms >= pacing.no_answer_ms:
             settled.stopped = "idle without an answer"
             break
         if now >= deadline:
