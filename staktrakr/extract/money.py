@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .limits import MAX_NUMBER_DIGITS
+
 # Non-breaking, thin and zero-width spaces show up between "$" and the digits.
 _SPACES = re.compile(r"[\u00a0\u2007\u2009\u202f\u200b\u2060\s]+")
+# Linear time on any text: every repetition is bounded (at most MAX_NUMBER_DIGITS digits, six
+# thousands groups) and a number never starts inside a run of digits, so a 5,000-digit number is
+# ignored instead of read from its last digits, and a long digit run costs no backtracking.
+_INT = r"\d{1,3}(?:,\d{3}){1,6}|\d{1,%d}" % MAX_NUMBER_DIGITS
+# "$" right after capitals is another dollar ("CA$", "C$", "AU$", "NZ$", "HK$", "MX$"): not a
+# US price. Amounts in euros, pounds or "CAD 87.88" never match at all.
 _AMOUNT = re.compile(
-    r"(?P<neg>-\s*)?(?:US\s*)?\$\s*(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{1,2}))?(?!\d)(?![.,]\d)(?!\s*[kKmM]\b)"
-    r"|(?P<int2>\d{1,3}(?:,\d{3})+|\d+)\.(?P<cents2>\d{2})\s*(?:USD|US\$)\b"
-    r"|\bUSD\s*(?P<int3>\d{1,3}(?:,\d{3})+|\d+)\.(?P<cents3>\d{2})(?!\d)",
+    r"(?P<neg>-\s*)?(?:(?<![A-Z])US\s*|(?<![A-Z]))\$\s*(?P<int>" + _INT + r")(?:\.(?P<cents>\d{1,2}))?(?!\d)(?![.,]\d)(?!\s*[kKmM]\b)"
+    r"|(?<!\d)(?P<int2>" + _INT + r")\.(?P<cents2>\d{2})\s*(?:USD|US\$)\b"
+    r"|\bUSD\s*(?P<int3>" + _INT + r")\.(?P<cents3>\d{2})(?!\d)",
 )
 
 # Words right before an amount that mean "this is not the unit price".
@@ -32,6 +40,18 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def short_clean_text(text: str, limit: int) -> str | None:
+    """clean_text(text) when it is at most `limit` characters long, else None, without cleaning
+    all of a long text (the cleaned start of a text is the start of the cleaned text)."""
+    head = text[: 8 * limit + 256]
+    cleaned = clean_text(head)
+    if len(cleaned) > limit:
+        return None
+    if len(head) < len(text):
+        cleaned = clean_text(text)
+    return cleaned if len(cleaned) <= limit else None
+
+
 @dataclass(frozen=True)
 class Amount:
     value: float
@@ -46,10 +66,15 @@ class Amount:
         return not (_NOT_PRICE_BEFORE.search(self.before) or _NOT_PRICE_AFTER.search(self.after))
 
 
+MAX_AMOUNTS = 100  # amounts read per text: a block of more is a listing, not a price
+
+
 def find_amounts(text: str) -> list[Amount]:
-    """Every dollar amount in `text` (already cleaned), in order."""
-    amounts = []
+    """Every dollar amount in `text` (already cleaned), in order (the first MAX_AMOUNTS)."""
+    amounts: list[Amount] = []
     for match in _AMOUNT.finditer(text):
+        if len(amounts) >= MAX_AMOUNTS:
+            break
         if match.group("neg"):
             continue
         whole = match.group("int") or match.group("int2") or match.group("int3")

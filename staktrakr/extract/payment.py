@@ -13,6 +13,7 @@ _PAY_WORD = re.compile(
     r"credit|debit|paypal|visa|mastercard|amex|venmo|affirm",
     re.IGNORECASE,
 )
+_MAX_LABEL_TEXT = 2000  # labels are read in the first 2,000 characters of a line (headers and rows are short)
 _JOINER = re.compile(r"^\s*(/|&|\+|or|and)\s*$", re.IGNORECASE)
 
 
@@ -42,7 +43,7 @@ def pay_labels(text: str) -> list[PayLabel]:
     labels: list[PayLabel] = []
     last_end = None
     current = ""
-    for match in _PAY_WORD.finditer(text):
+    for match in _PAY_WORD.finditer(text, 0, _MAX_LABEL_TEXT):
         gap = text[last_end : match.start()] if last_end is not None else None
         if gap is not None and _JOINER.match(gap):
             current += gap + match.group(0)
@@ -65,12 +66,15 @@ _TIER = re.compile(
 _ANY_QTY = re.compile(r"^(any\s+(qty|quantity)|per\s+(coin|unit|item|piece)|each|single|1\s+unit)\b\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
 
 
+_PRICE_START = re.compile(r"\$|\bUSD\b|US\$|(?<!\d)\d{1,20}\.\d{2}\s*USD")  # bounded: no quadratic scan of digit runs
+
+
 def _starts_with_price(rest: str) -> bool:
     """After a tier label: an amount, or payment labels each followed by an amount
     ("ACH Transfer: USD 862.40 | Credit/Debit: USD 896.90")."""
     if re.match(r"(\$|us\$|usd\b)", rest, re.IGNORECASE):
         return True
-    first = re.search(r"\$|\bUSD\b|US\$|\d+\.\d{2}\s*USD", rest)
+    first = _PRICE_START.search(rest)
     if first is None:
         return False
     lead = rest[: first.start()]

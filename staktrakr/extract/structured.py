@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .limits import MAX_NUMBER_DIGITS, MAX_TITLE_CHARS, check_time, finite_number
 from .money import clean_text, single_amount
 from .page import Page
 
@@ -18,6 +19,9 @@ _CARD_KEY = re.compile(r"(card|credit|paypal)", re.IGNORECASE)
 _BULK_KEY = re.compile(r"(low|min|aslowas|bulk|from)", re.IGNORECASE)
 _TIER_LIST_KEY = re.compile(r"(tier|volume|quantity|bracket|break)", re.IGNORECASE)
 _QTY_KEY = re.compile(r"^(min(imum)?_?(qty|quantity)?|qty|quantity|from|start|min)$", re.IGNORECASE)
+_PLAIN_NUMBER = re.compile(rf"\$?\d{{1,{MAX_NUMBER_DIGITS}}}(\.\d{{1,{MAX_NUMBER_DIGITS}}})?")
+_MAX_PRICE_TEXT = 200  # a price written as text is short; longer strings are not read as one
+_MAX_LIST_ITEMS = 500  # JSON-LD lists (@graph, offers, variants) read per list
 
 
 @dataclass
@@ -38,16 +42,15 @@ class StructuredData:
 
 
 def _to_float(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
+    """A number, or a string that is one amount; None for huge, infinite or NaN numbers."""
     if isinstance(value, str):
+        if len(value) > _MAX_PRICE_TEXT:
+            return None
         text = value.strip().replace(",", "")
-        if re.fullmatch(r"\$?\d+(\.\d+)?", text):
+        if _PLAIN_NUMBER.fullmatch(text):
             return float(text.lstrip("$"))
         return single_amount(value)
-    return None
+    return finite_number(value)
 
 
 def _availability_token(value: Any) -> str | None:
@@ -60,7 +63,7 @@ def _walk_ld(node: Any, data: StructuredData, depth: int = 0) -> None:
     if depth > 12:
         return
     if isinstance(node, list):
-        for item in node:
+        for item in node[:_MAX_LIST_ITEMS]:
             _walk_ld(item, data, depth + 1)
         return
     if not isinstance(node, dict):
@@ -69,7 +72,7 @@ def _walk_ld(node: Any, data: StructuredData, depth: int = 0) -> None:
     types = types if isinstance(types, list) else [types]
     types = [str(t).lower() for t in types if t]
     if "product" in types and not data.name and isinstance(node.get("name"), str):
-        data.name = clean_text(node["name"])
+        data.name = clean_text(node["name"][: 4 * MAX_TITLE_CHARS])[:MAX_TITLE_CHARS]
     if any(t in ("offer", "aggregateoffer") for t in types):
         for key, kind in (("price", "offer"), ("lowPrice", "low"), ("highPrice", "high")):
             value = _to_float(node.get(key))
@@ -155,12 +158,15 @@ def _tier_list(items: list[dict[str, Any]], data: StructuredData, path: str) -> 
 def read_structured(page: Page) -> StructuredData:
     data = StructuredData()
     for kind, blob in page.json_scripts():
+        check_time("structured data")
         if kind == "ld":
             _walk_ld(blob, data)
         else:
             _walk_blob(blob, data, "")
     if page.tree is not None:
-        for el in page.tree.iter():
+        for n, el in enumerate(page.tree.iter()):
+            if n % 512 == 0:
+                check_time("structured data")
             if not isinstance(el.tag, str):
                 continue
             prop = el.get("itemprop")
