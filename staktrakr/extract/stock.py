@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import DealerProfile
-from .money import clean_text
+from .limits import check_time
+from .money import clean_text, short_clean_text
 from .page import Page
 from .structured import StructuredData
 
@@ -26,6 +27,7 @@ _OUT = re.compile(
 _PREORDER = re.compile(r"\bpre[\s-]?order(s|ed)?\b|\bpre[\s-]?sale\b", re.IGNORECASE)
 _IN = re.compile(r"\b(in[\s-]stock|add to (cart|bag)|buy now|available now|ready to ship|ships (today|in|within))\b", re.IGNORECASE)
 _BUY_BUTTON = re.compile(r"add to (cart|bag)|buy now|purchase|pre[\s-]?order|checkout", re.IGNORECASE)
+_DISABLED_CLASS = re.compile(r"\bdisabled\b")
 _NEGATED = re.compile(r"\b(not|never|no)\s+(out[\s-]of[\s-]stock|sold[\s-]out)", re.IGNORECASE)
 
 
@@ -40,12 +42,14 @@ def _disabled_buy_button(page: Page) -> str | None:
     root = page.product_root
     if root is None:
         return None
-    for el in root.iter("button", "input", "a"):
+    for n, el in enumerate(root.iter("button", "input", "a")):
+        if n % 256 == 0:
+            check_time("stock")
         label = (el.text_content() if el.tag != "input" else el.get("value") or "").strip()
         if not _BUY_BUTTON.search(label):
             continue
         classes = (el.get("class") or "").lower()
-        if el.get("disabled") is not None or el.get("aria-disabled") == "true" or re.search(r"\bdisabled\b", classes):
+        if el.get("disabled") is not None or el.get("aria-disabled") == "true" or _DISABLED_CLASS.search(classes):
             return f"disabled {label[:30]!r} button"
     return None
 
@@ -75,13 +79,24 @@ def _stock_blocks(page: Page) -> list[tuple[str, Any]]:
     if root is None:
         return []
     blocks = []
-    for el in root.iter():
+    # Holding every element keeps lxml from building new Python objects for them on each visit.
+    elements = list(root.iter())
+    texts: dict[Any, str | None] = {}
+
+    def text_of(el: Any) -> str | None:
+        if el not in texts:
+            texts[el] = short_clean_text(el.text_content(), _SHORT_BLOCK)
+        return texts[el]
+
+    for n, el in enumerate(elements):
+        if n % 256 == 0:
+            check_time("stock")
         if not isinstance(el.tag, str) or el.tag in ("option", "select"):
             continue
-        text = clean_text(el.text_content())
-        if not text or len(text) > _SHORT_BLOCK or _QUESTION.search(text):
+        text = text_of(el)
+        if not text or _QUESTION.search(text):
             continue
-        if any(isinstance(c.tag, str) and clean_text(c.text_content()) == text for c in el):
+        if any(isinstance(c.tag, str) and text_of(c) == text for c in el):
             continue  # a wrapper of a child with the same text: the child is checked
         blocks.append((text, el))
     return blocks

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .limits import check_time
 from .money import Amount, find_amounts
 from .page import Line, Page
 from .payment import CARD, PayLabel, Tier, pay_labels, parse_tier, split_tiers
 
 _MAX_ROW_LINES = 8
 _MAX_HEADER_LOOKBACK = 14
+_MAX_TIERS = 40  # a transposed header with more tier cells than this is not a header
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,10 @@ def _read_rows(lines: list[Line]) -> list[_Row]:
     rows = []
     i = 0
     while i < len(lines):
+        if i % 256 == 0:
+            check_time("tier table")
         line = lines[i]
-        tier = parse_tier(line.text, cell=_is_cell(line))
+        tier = line.cell_tier
         if tier is None:
             i += 1
             continue
@@ -77,7 +81,7 @@ def _read_rows(lines: list[Line]) -> list[_Row]:
         if not amounts:
             j = i + 1
             while j < len(lines) and j <= i + _MAX_ROW_LINES:
-                if parse_tier(lines[j].text, cell=_is_cell(lines[j])) is not None:
+                if lines[j].cell_tier is not None:
                     break
                 amount = _amount_only(lines[j])
                 if amount is None:
@@ -136,17 +140,24 @@ def _group_tables(rows: list[_Row]) -> list[list[_Row]]:
 
 def _transposed(lines: list[Line], bounds: tuple[float, float]) -> TablePrice | None:
     """Tiers across the top, one row per payment method."""
-    for i, line in enumerate(lines):
+    i = -1
+    while i + 1 < len(lines):
+        i += 1
+        check_time("tier table")
+        line = lines[i]
         tiers = split_tiers(line.text)
         span = 1
         if not tiers:
             # tiers on consecutive lines (one <th> each)
             k = i
-            while k < len(lines) and not lines[k].amounts and parse_tier(lines[k].text, cell=_is_cell(lines[k])):
+            while k < len(lines) and not lines[k].amounts and lines[k].cell_tier:
                 k += 1
             if k - i < 2:
                 continue
-            tiers = [parse_tier(lines[x].text, cell=_is_cell(lines[x])) for x in range(i, k)]
+            if k - i > _MAX_TIERS:  # not a header but a long run of tier-like cells: read it once, not once per cell
+                i = k - 1
+                continue
+            tiers = [lines[x].cell_tier for x in range(i, k)]
             span = k - i
         best: tuple[int, int, float, str] | None = None
         j = i + span
@@ -157,7 +168,7 @@ def _transposed(lines: list[Line], bounds: tuple[float, float]) -> TablePrice | 
                     break
                 j += 1
                 continue
-            amounts = find_amounts(lines[j].text)
+            amounts = list(lines[j].amounts)
             k = j + 1
             while not amounts[: len(tiers)] or len(amounts) < len(tiers):
                 if k >= len(lines) or k > j + len(tiers):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .limits import check_time
 from .money import Amount, find_amounts
 from .page import Line
 from .payment import CHEAP, pay_labels
@@ -42,6 +43,8 @@ def _amount_after_label(lines: list[Line], i: int, label_end: int) -> Amount | N
 def labelled_payment_price(lines: list[Line], bounds: tuple[float, float], start: int) -> TextPrice | None:
     """`Check/Wire Price: $93.33` or a label line followed by its amount."""
     for i in range(start, len(lines)):
+        if i % 256 == 0:
+            check_time("labelled prices")
         text = lines[i].text
         if len(text) > 70:
             continue
@@ -61,6 +64,8 @@ def shopify_price(lines: list[Line], bounds: tuple[float, float], start: int) ->
     it and the next label."""
     found: dict[str, tuple[float, int]] = {}
     for i in range(start, len(lines)):
+        if i % 256 == 0:
+            check_time("labelled prices")
         text = lines[i].text
         if len(text) > 90:
             continue
@@ -82,6 +87,8 @@ def shopify_price(lines: list[Line], bounds: tuple[float, float], start: int) ->
 
 def labelled_price(lines: list[Line], bounds: tuple[float, float], start: int) -> TextPrice | None:
     for i in range(start, len(lines)):
+        if i % 256 == 0:
+            check_time("labelled prices")
         text = lines[i].text
         if len(text) > 60:
             continue
@@ -99,6 +106,8 @@ def labelled_price(lines: list[Line], bounds: tuple[float, float], start: int) -
 def first_plausible_price(lines: list[Line], bounds: tuple[float, float], start: int) -> TextPrice | None:
     """First in-bounds amount after the title whose neighbouring words do not disqualify it."""
     for i in range(start, len(lines)):
+        if i % 256 == 0:
+            check_time("labelled prices")
         text = lines[i].text
         if _AS_LOW_AS.search(text) or len(text) > 160:
             continue
@@ -115,6 +124,8 @@ def as_low_as_price(lines: list[Line], bounds: tuple[float, float], start: int) 
     """The bulk "As low as" price: only when nothing else is on the page."""
     values = []
     for i in range(start, len(lines)):
+        if i % 256 == 0:
+            check_time("labelled prices")
         match = _AS_LOW_AS.search(lines[i].text)
         if not match:
             continue
