@@ -8,6 +8,7 @@ reads a bounded part of them and says so in its steps and reason.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -29,14 +30,15 @@ MAX_NUMBER_DIGITS = 20  # longer numbers (in JSON and in text) are not prices: i
 MAX_TITLE_CHARS = 300  # product titles are cut to this length before they are read
 
 # Characters lxml refuses ("All strings must be XML compatible"): C0 controls but tab, newline and
-# carriage return, lone surrogates and the two non-characters U+FFFE/U+FFFF.
+# carriage return, lone surrogates and the two non-characters U+FFFE/U+FFFF; and DEL, which lxml
+# keeps but which splits "$94" as surely as a NUL.
 _SPACE_LIKE = re.compile("[\x0b\x0c]")
-_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 # Character references the parser would turn into such characters ("&#27;", "&#x1b;", "&#65535;").
 _BAD_CHAR_REF = re.compile(
-    r"&#(?:0*(?:[1-8]|1[124-9]|2\d|3[01]|6553[45])(?!\d)|x0*(?:[1-8bcef]|1[0-9a-f]|fff[ef])(?![0-9a-f]));?",
+    r"&#(?:0*(?:[1-8]|1[124-9]|2\d|3[01]|127|6553[45])(?!\d)|x0*(?:[1-8bcef]|1[0-9a-f]|7f|fff[ef])(?![0-9a-f]));?",
     re.IGNORECASE,
 )
 
@@ -93,23 +95,19 @@ def check_time(where: str) -> None:
 
 # -- JSON ------------------------------------------------------------------------------------------
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string, or an unterminated one up to the end: it always matches where it starts, so
+# a hostile `"\"\"\"…` without an end costs one pass, not one pass per quote.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """The JSON text nests arrays/objects deeper than `limit` (strings are skipped; linear time)."""
+    """The JSON text nests arrays/objects deeper than `limit` (strings skipped; linear time)."""
     if text.count("[") + text.count("{") <= limit:
         return False
-    depth = 0
-    for char in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
-        if char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
-    return False
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > limit
 
 
 def _digits(text: str) -> int:
