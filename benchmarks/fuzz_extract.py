@@ -46,9 +46,13 @@ class Source:
     coin: str
 
 
-def load_sources() -> list[Source]:
-    """Every sample page and held-out page with its dealer and coin (from its truth.json)."""
+def load_sources(sets: str | None = None) -> list[Source]:
+    """Every sample page and held-out page with its dealer and coin (from its truth.json).
+    `sets`: comma-separated names to use ("sites,heldout,heldout2"); default all of them."""
     roots = [ROOT / "staktrakr" / "samples" / "sites", *sorted((ROOT / "tests" / "fixtures").glob("heldout*"))]
+    if sets:
+        wanted = set(sets.split(","))
+        roots = [r for r in roots if r.name in wanted]
     sources = []
     for root in roots:
         for entry in json.loads((root / "truth.json").read_text(encoding="utf-8")):
@@ -431,6 +435,15 @@ class Runner:
         self.default_profile = default_profile
         self.catalogue_coin = catalogue_coin
 
+    def steps(self, case: Case) -> list[str]:
+        from staktrakr.extract import Page, extract
+        from staktrakr.models import Target
+
+        profile = self.profiles.get(case.dealer) or self.default_profile(case.dealer)
+        target = Target(coin=self.catalogue_coin(case.coin), vendor=case.dealer, urls=("http://x",))
+        page = Page(case.data, url="http://x", tail_markers=profile.tail_markers)
+        return extract(page, target, profile, pm=self.pm).steps
+
     def run(self, case: Case) -> Outcome:
         from staktrakr.extract import Page, extract
         from staktrakr.models import Target
@@ -451,9 +464,9 @@ class Runner:
         return outcome
 
 
-def _worker(conn: Any, seed: int, max_size: int) -> None:
+def _worker(conn: Any, seed: int, max_size: int, sets: str | None) -> None:
     sys.setrecursionlimit(1000)  # the default, whatever the parent did
-    sources = load_sources()
+    sources = load_sources(sets)
     runner = Runner()
     while True:
         index = conn.recv()
@@ -463,9 +476,9 @@ def _worker(conn: Any, seed: int, max_size: int) -> None:
 
 
 class _Slot:
-    def __init__(self, ctx: Any, seed: int, max_size: int) -> None:
+    def __init__(self, ctx: Any, seed: int, max_size: int, sets: str | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, seed, max_size), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child, seed, max_size, sets), daemon=True)
         self.proc.start()
         child.close()
         self.index: int | None = None
@@ -489,7 +502,7 @@ class _Slot:
 def run_all(args: argparse.Namespace, sources: list[Source]) -> tuple[list[Outcome], float, bool]:
     ctx = mp.get_context("fork")
     Runner()  # import the project before forking: every worker, restarted ones too, runs the same code
-    slots = [_Slot(ctx, args.seed, args.max_size) for _ in range(max(1, args.jobs))]
+    slots = [_Slot(ctx, args.seed, args.max_size, args.sets) for _ in range(max(1, args.jobs))]
     pending = iter(range(args.count))
     outcomes: list[Outcome] = []
     started = time.monotonic()
@@ -517,14 +530,14 @@ def run_all(args: argparse.Namespace, sources: list[Source]) -> tuple[list[Outco
                 outcomes.append(conn.recv())
             except EOFError:  # the worker died (out of memory, a crash in C)
                 outcomes.append(_lost(sources, args, slot, "WorkerDied", "the worker process died"))
-                slots[slots.index(slot)] = slot = _Slot(ctx, args.seed, args.max_size)
+                slots[slots.index(slot)] = slot = _Slot(ctx, args.seed, args.max_size, args.sets)
             feed(slot)
         now = time.monotonic()
         for i, slot in enumerate(slots):
             if slot.index is not None and now - slot.started > args.page_timeout:
                 outcomes.append(_lost(sources, args, slot, None, None))
                 slot.stop(kill=True)
-                slots[i] = _Slot(ctx, args.seed, args.max_size)
+                slots[i] = _Slot(ctx, args.seed, args.max_size, args.sets)
                 feed(slots[i])
         if now - last_report > 30:
             last_report = now
@@ -591,16 +604,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=900, help="stop starting new pages after this long")
     parser.add_argument("--page-timeout", type=float, default=60, help="kill a page still running after this long")
     parser.add_argument("--max-size", type=int, default=5_000_000, help="largest page the mutations make")
+    parser.add_argument("--sets", default=None, help="page sets to mangle, e.g. sites,heldout,heldout2 (default: all)")
     parser.add_argument("--only", type=int, default=None, help="replay one page and print its steps")
     args = parser.parse_args(argv)
-    sources = load_sources()
+    sources = load_sources(args.sets)
     if args.only is not None:
         case = make_case(args.seed, args.only, sources, max_size=args.max_size)
         print(case.describe())
         outcome = Runner().run(case)
         print(f"{outcome.seconds:.3f} s: {outcome.status or outcome.error}: {outcome.reason or outcome.message}")
+        if outcome.error is None:
+            print("\n".join(f"  {step[:200]}" for step in Runner().steps(case)))
         return 0
     outcomes, elapsed, stopped_early = run_all(args, sources)
+    sets = Counter(s.label.split("/", 1)[0] for s in sources)
+    print("pages mangled: " + ", ".join(f"{k} {v}" for k, v in sets.items()) + f" ({len(sources)})")
     report(args, outcomes, elapsed, stopped_early)
     return 0
 
