@@ -305,6 +305,40 @@ def db_status(ctx: Context, as_json: bool) -> None:
     console.print(runs_table if runs else "no runs yet")
 
 
+@db.command("check")
+@click.option("--quick", is_flag=True, help="PRAGMA quick_check only (no index cross-check).")
+@pass_context
+def db_check(ctx: Context, quick: bool) -> None:
+    """Run the integrity check of the database file; exits 4 when it fails."""
+    from .store import open_database
+    from .store.faults import damaged
+    from .store.maintenance import integrity_problems
+    from .store.snapshots import count_rows
+
+    path = ctx.config.STAKTRAKR_DB
+    with open_database(ctx.config, migrate=False, check=False) as database:  # a check never writes
+        problems = integrity_problems(database, full=not quick)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise damaged(path, f"integrity check: {problems[0]}{more}")
+        rows = count_rows(database, "price_snapshots") if "price_snapshots" in database.table_names() else 0
+    click.echo(f"{path}: {'quick' if quick else 'integrity'} check ok ({rows} price_snapshots rows)")
+
+
+@db.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+@pass_context
+def db_backup(ctx: Context, dest: Path) -> None:
+    """Write a consistent copy of the database to DEST (a file, or a folder to put it in)."""
+    from .store import open_database
+    from .store.maintenance import backup_database
+
+    with open_database(ctx.config, migrate=False) as database:
+        rows = backup_database(database, dest)
+    target = dest / Path(ctx.config.STAKTRAKR_DB).name if dest.is_dir() else dest
+    click.echo(f"backed up {ctx.config.STAKTRAKR_DB} to {target}: {rows} price_snapshots rows, integrity ok")
+
+
 # -- extract ------------------------------------------------------------------------------------
 
 
@@ -496,6 +530,14 @@ def main(argv: list[str] | None = None) -> Any:
     except StaktrakrError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        from .store.faults import os_fault
+
+        fault = os_fault(exc)
+        if fault is None:
+            raise
+        err_console.print(f"error: {fault}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(fault.exit_code)
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.spiderloader import SpiderLoader
 
 from .config import config_from_settings
-from .errors import StaktrakrError
+from .errors import StaktrakrError, StoreError
 from .plugins import build_plugin_manager, dealer_profiles
 from .providers import resolve_providers
 from .store import open_database
@@ -29,6 +29,10 @@ class StaktrakrSpiderLoader(SpiderLoader):
             try:
                 with open_database(config) as db:
                     vendors += [v for v in resolve_providers(config, db).vendors() if v not in profiles]
+            except StoreError as exc:
+                # `scrapy crawl` reports a storage fault itself, in one line; a bare copy here
+                # (logging is not set up yet) would be a second one.
+                logger.debug("providers not loaded, listing dealers from plugins only: %s", exc)
             except StaktrakrError as exc:
                 logger.warning("providers not loaded, listing dealers from plugins only: %s", exc)
             for vendor in vendors:

@@ -14,9 +14,12 @@ from pathlib import Path
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from staktrakr.config import config_from_settings
-from staktrakr.errors import ConfigError
+from staktrakr.config import Config, config_from_settings
+from staktrakr.errors import ConfigError, StoreError
 from staktrakr.locking import LockBusy, job_lock
+from staktrakr.runs import JOB_LOCKED_SETTING
+from staktrakr.store import open_database
+from staktrakr.store.faults import os_fault
 
 logger = logging.getLogger("staktrakr.crawl")
 
@@ -34,16 +37,29 @@ class Command(ScrapyCrawl):
             logger.error("%s", exc)
             self.exitcode = exc.exit_code
             return
+        try:
+            _check_database(config)
+        except StoreError as exc:  # before Scrapy starts: one line naming the file, no traceback
+            logger.error("%s", exc)
+            self.exitcode = exc.exit_code
+            return
         # One run of a job per poller and machine; a retry pass shares the lock of its spider
         # so it never doubles the load on a dealer while the main run is still going.
         lock_dir = Path(self.settings.get("STAKTRAKR_LOCK_DIR") or Path(config.STAKTRAKR_DB).parent / "locks")
         stale_after_s = self.settings.getfloat("STAKTRAKR_LOCK_STALE_S", 4 * 3600)
         try:
             with job_lock(f"{config.POLLER_ID}-{args[0]}", lock_dir, stale_after_s=stale_after_s):
+                self.settings.set(JOB_LOCKED_SETTING, True, priority="cmdline")
                 self._crawl(args[0], opts)
         except LockBusy as busy:
             logger.warning("skipped: %s", busy)  # cron overlap: not a failure
             self.exitcode = 0
+        except OSError as exc:  # the lock folder: unwritable, read-only, full
+            fault = os_fault(exc, lock_dir)
+            if fault is None:
+                raise
+            logger.error("%s", fault)
+            self.exitcode = fault.exit_code
 
     def _crawl(self, spider: str, opts: argparse.Namespace) -> None:
         assert self.crawler_process is not None
@@ -55,3 +71,11 @@ class Command(ScrapyCrawl):
             return
         stats = crawler.stats
         self.exitcode = int(stats.get_value("staktrakr/exit_code", 0) if stats else 0)
+
+
+def _check_database(config: Config) -> None:
+    """Open the database as the crawl will (quick integrity check, then migrations), so a
+    directory, a missing permission, a read-only or full file system, a damaged file or an
+    emptied one with its history beside it stops the crawl at once instead of losing its rows."""
+    with open_database(config):
+        pass

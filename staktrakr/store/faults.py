@@ -122,12 +122,14 @@ def os_fault(exc: OSError, fallback: Path | str | None = None) -> StorageFault |
         return None
     path = Path(os.fsdecode(raw))
     reason = exc.strerror or errno.errorcode.get(exc.errno or 0, "error")
+    # A temp file that could not be created says nothing to the reader; its folder does.
+    what = f"files in {path.parent}" if not path.exists() and path.parent.is_dir() else str(path)
     if kind is PermissionDenied:
-        return kind(path, f"cannot write {path}: {reason} for {_user()}", f"give that user write access to {_existing(path)}, or choose another folder")
+        return kind(path, f"cannot write {what}: {reason} for {_user()}", f"give that user write access to {_existing(path)}, or choose another folder")
     if kind is ReadOnlyStorage:
-        return kind(path, f"cannot write {path}: its file system ({_mount_point(path)}) is read-only", "remount it read-write, or choose another folder")
+        return kind(path, f"cannot write {what}: its file system ({_mount_point(path)}) is read-only", "remount it read-write, or choose another folder")
     if kind is StorageFull:
-        return kind(path, f"cannot write {path}: no space left on {_mount_point(path)} ({_free(path)} free)", f"free space on {_mount_point(path)}, then run again")
+        return kind(path, f"cannot write {what}: no space left on {_mount_point(path)} ({_free(path)} free)", f"free space on {_mount_point(path)}, then run again")
     return kind(path, f"cannot write {path}: {reason}", "a file stands where a folder is expected (or the reverse): fix the path, or choose another folder")
 
 

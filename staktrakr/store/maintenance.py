@@ -12,7 +12,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from ..errors import DatabaseDamaged, StorageFault, StoreError
+from ..errors import DatabaseCorrupt, StorageFault, StoreError
 from .db import Database
 from .faults import damaged, os_fault
 
@@ -23,7 +23,7 @@ def integrity_problems(db: Database, *, full: bool = True) -> list[str]:
     pragma = "PRAGMA integrity_check" if full else "PRAGMA quick_check"
     try:
         rows = db.query(pragma)
-    except DatabaseDamaged as exc:
+    except DatabaseCorrupt as exc:  # HistoryWouldBeLost is no verdict on pages: it goes up as it is
         return [exc.detail or exc.problem]
     problems = [str(value) for row in rows for value in row.values() if value != "ok"]
     if not problems and full:
@@ -36,6 +36,19 @@ def ensure_sound(db: Database) -> None:
     problems = integrity_problems(db, full=False)
     if problems:
         raise damaged(db.path, f"integrity check: {problems[0]}")
+
+
+_SOUND: set[Path] = set()  # files whose quick check passed in this process
+
+
+def ensure_sound_once(db: Database) -> None:
+    """`ensure_sound` once per process and file: the crawl command, the spider loader and the
+    crawl itself open the same file; damage that appears later is still reported by the
+    statement that reads it (store/faults.py)."""
+    key = db.path.absolute()
+    if key not in _SOUND:
+        ensure_sound(db)
+        _SOUND.add(key)
 
 
 def _sqlite_opinion(path: Path) -> list[str]:
