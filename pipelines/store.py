@@ -117,7 +117,7 @@ class StorePipeline:
         """The row of an attempt that failed inside our own code: no price is trusted from it."""
         get = values.get
         try:
-            scraped_at = iso_ms(parse_time(get("scraped_at")))
+            scraped_at = iso_ms(parse_time(get("scraped_at"))) if get("scraped_at") else iso_ms(utcnow())
         except (TypeError, ValueError):
             scraped_at = iso_ms(utcnow())
         return Snapshot(
