@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -39,22 +40,28 @@ row_lost = object()
 JOB_LOCKED_SETTING = "STAKTRAKR_JOB_LOCKED"
 
 
+# The storage faults of each running crawl, first one first. Kept off the stats on purpose:
+# Scrapy prints the stats at the end, and the fault's line must be the only one naming the file.
+_FAULTS: weakref.WeakKeyDictionary[Any, list[BaseException]] = weakref.WeakKeyDictionary()
+
+
 def report_storage_fault(crawler: Any, exc: BaseException) -> None:
     """Log a storage fault once per kind and crawl (one line naming the file: what failed, what
-    to do) and keep the first one in the stats for the exit status; a hundred rows refused by a
-    full disk are one fault, not a hundred lines."""
-    stats = crawler.stats
-    kinds = stats.get_value("staktrakr/storage_fault_kinds") or []
-    kind = type(exc).__name__
-    if kind not in kinds:
-        stats.set_value("staktrakr/storage_fault_kinds", [*kinds, kind])
+    to do) and keep it for the run's status and exit code; a hundred rows refused by a full
+    disk are one fault, not a hundred lines."""
+    faults = _FAULTS.setdefault(crawler, [])
+    if not any(type(seen) is type(exc) for seen in faults):
         if isinstance(exc, StaktrakrError):
             store_logger.error("%s", exc)
         else:  # not a fault we know: the traceback is what a developer needs
-            store_logger.error("row not stored: %s: %s", kind, exc, exc_info=exc)
-    if stats.get_value("staktrakr/storage_fault") is None:
-        stats.set_value("staktrakr/storage_fault", f"{kind}: {getattr(exc, 'problem', None) or exc}")
-        stats.set_value("staktrakr/storage_exit_code", getattr(exc, "exit_code", 1))
+            store_logger.error("row not stored: %s: %s", type(exc).__name__, exc, exc_info=exc)
+    faults.append(exc)
+    crawler.stats.inc_value("staktrakr/storage_faults")
+
+
+def first_storage_fault(crawler: Any) -> BaseException | None:
+    faults = _FAULTS.get(crawler)
+    return faults[0] if faults else None
 
 
 class RunRecorder:
@@ -130,11 +137,12 @@ class RunRecorder:
         total = sum(self.counts.values())
         captured = sum(n for s, n in self.counts.items() if s.captured)
         lost = sum(self.lost.values())
-        fault = stats.get_value("staktrakr/storage_fault")
-        if fault:
+        fault = first_storage_fault(self.crawler)
+        if fault is not None:
             # Rows (or the run itself) could not be stored: never `ok`, whatever was captured.
-            status, exit_code = "error", int(stats.get_value("staktrakr/storage_exit_code") or 1)
-            error = f"{lost} row(s) not stored: {fault}" if lost else f"storage failed: {fault}"
+            status, exit_code = "error", int(getattr(fault, "exit_code", 1))
+            what = f"{type(fault).__name__}: {getattr(fault, 'problem', None) or fault}"
+            error = f"{lost} row(s) not stored: {what}" if lost else f"storage failed: {what}"
         elif fatal:
             status, exit_code, error = "error", 2, fatal
         elif total == 0:

@@ -62,7 +62,9 @@ class Database:
             db.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             fault = os_fault(exc, db.path.parent)
-            raise (fault or StoreError(f"cannot create the folder of {db.path}: {exc.strerror or exc}")) from None
+            if fault is None:
+                raise StoreError(f"cannot create the folder of {db.path}: {exc.strerror or exc}") from None
+            raise type(fault)(db.path, f"database {db.path}: {fault.problem}", fault.advice) from None
         if migrate:
             db.migrate()
         return db

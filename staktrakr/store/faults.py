@@ -95,7 +95,7 @@ def damaged(path: Path, detail: str) -> DatabaseCorrupt:
 
 def database_storage_fault(kind: type[StorageFault], path: Path) -> StorageFault:
     if kind is PathIsDirectory:
-        if path.is_dir():
+        if _is_dir(path):
             return kind(path, f"database {path} is a directory, not a file", f"set STAKTRAKR_DB to a file path, e.g. {path / 'staktrakr.db'}")
         return kind(path, f"database {path}: a part of its path is a file, not a folder", "set STAKTRAKR_DB to a path under a folder")
     if kind is PermissionDenied:
@@ -122,8 +122,9 @@ def os_fault(exc: OSError, fallback: Path | str | None = None) -> StorageFault |
         return None
     path = Path(os.fsdecode(raw))
     reason = exc.strerror or errno.errorcode.get(exc.errno or 0, "error")
-    # A temp file that could not be created says nothing to the reader; its folder does.
-    what = f"files in {path.parent}" if not path.exists() and path.parent.is_dir() else str(path)
+    # A temp file that could not be created (a dotfile: `.latest.json.k2j4_x.tmp`) says nothing
+    # to the reader; its folder does.
+    what = f"files in {path.parent}" if path.name.startswith(".") and not _exists(path) else str(path)
     if kind is PermissionDenied:
         return kind(path, f"cannot write {what}: {reason} for {_user()}", f"give that user write access to {_existing(path)}, or choose another folder")
     if kind is ReadOnlyStorage:
@@ -151,7 +152,7 @@ def check_history_kept(path: Path) -> None:
         witnesses.append(f"{wal} holds {wal_size} bytes of its history")
         files.append(wal.name)
     info = path.with_name(path.name + "-info")
-    if info.exists():
+    if _exists(info):
         witnesses.append(f"{info} says it is a Turso replica")
         files.append(info.name)
     if not witnesses:
@@ -180,16 +181,40 @@ def _user() -> str:
     return f"user {name} (uid {uid})"
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a folder on the way we may not enter
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def _existing(path: Path) -> Path:
     """The nearest existing folder of `path` (what needs the permission)."""
     for candidate in (path, *path.parents):
-        if candidate.is_dir():
+        if _is_dir(candidate):
             return candidate
     return path
 
 
 def _mount_point(path: Path) -> str:
-    current = _existing(path.absolute())
+    """The mount point holding `path` (a bind mount too, which os.path.ismount does not see)."""
+    absolute = os.path.abspath(path)
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as mounts:
+            points = [line.split()[1].replace("\\040", " ") for line in mounts if len(line.split()) > 1]
+    except OSError:
+        points = []
+    inside = [p for p in points if absolute == p or absolute.startswith(p.rstrip("/") + "/")]
+    if inside:
+        return max(inside, key=len)
+    current = _existing(Path(absolute))
     while not os.path.ismount(current) and current != current.parent:
         current = current.parent
     return str(current)

@@ -8,11 +8,12 @@ format read-only as a second opinion: it is the reference checker of the format.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from pathlib import Path
 
-from ..errors import DatabaseCorrupt, StorageFault, StoreError
+from ..errors import DatabaseCorrupt, PathIsDirectory, PermissionDenied, ReadOnlyStorage, StorageFault, StorageFull, StoreError
 from .db import Database
 from .faults import damaged, os_fault
 
@@ -80,24 +81,18 @@ def backup_database(db: Database, dest: Path) -> int:
         raise StoreError(f"backup path {dest} is the database itself — choose another path")
     partial = dest.with_name(dest.name + ".partial")
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        for leftover in _with_sidecars(partial):
-            leftover.unlink(missing_ok=True)
-    except OSError as exc:
-        raise (os_fault(exc, dest) or StoreError(f"cannot write backup {dest}: {exc}")) from None
-    try:
-        db.execute(f"VACUUM INTO '{partial}'")
-        rows = _verified_rows(partial)
-        # a -wal left by an older copy at `dest` would be read as part of the new one
-        dest.with_name(dest.name + "-wal").unlink(missing_ok=True)
-        os.replace(partial, dest)
-    except StorageFault as exc:  # the database's message names the database; this is the copy
-        raise type(exc)(dest, f"cannot write backup {dest}: {exc.problem.split(': ', 1)[-1]}", exc.advice) from None
-    except OSError as exc:
-        raise (os_fault(exc, dest) or StoreError(f"cannot write backup {dest}: {exc}")) from None
-    finally:
-        for leftover in _with_sidecars(partial):
-            leftover.unlink(missing_ok=True)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            _remove(partial)
+            db.execute(f"VACUUM INTO '{partial}'")
+            rows = _verified_rows(partial)
+            # a -wal left by an older copy at `dest` would be read as part of the new one
+            dest.with_name(dest.name + "-wal").unlink(missing_ok=True)
+            os.replace(partial, dest)
+        finally:
+            _remove(partial)
+    except (OSError, StorageFault) as exc:
+        raise _backup_fault(exc, dest) from None
     return rows
 
 
@@ -106,12 +101,32 @@ def _verified_rows(copy: Path) -> int:
     problems = _sqlite_opinion(copy)
     if problems:
         raise StoreError(f"backup {copy} failed its integrity check ({problems[0]}); the database itself may be damaged — run `staktrakr db check`")
-    conn = sqlite3.connect(f"{copy.as_uri()}?mode=ro&immutable=1", uri=True)
     try:
-        return int(conn.execute("SELECT COUNT(*) FROM price_snapshots").fetchone()[0])
-    finally:
-        conn.close()
+        conn = sqlite3.connect(f"{copy.as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM price_snapshots").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"backup {copy} cannot be read back ({exc}); nothing was replaced") from None
 
 
-def _with_sidecars(path: Path) -> list[Path]:
-    return [path, path.with_name(path.name + "-wal")]
+def _remove(partial: Path) -> None:
+    """The temp copy and the empty -wal turso leaves beside it."""
+    for leftover in (partial, partial.with_name(partial.name + "-wal")):
+        leftover.unlink(missing_ok=True)
+
+
+# A fault of the copy, whether the OS or turso (writing the VACUUM INTO target) reported it.
+_ERRNO_OF = {PathIsDirectory: errno.EISDIR, PermissionDenied: errno.EACCES, ReadOnlyStorage: errno.EROFS, StorageFull: errno.ENOSPC}
+
+
+def _backup_fault(exc: OSError | StorageFault, dest: Path) -> StoreError:
+    if isinstance(exc, StorageFault):
+        code = _ERRNO_OF.get(type(exc), errno.EIO)
+        exc = OSError(code, os.strerror(code), str(dest))
+    fault = os_fault(exc, dest)
+    if fault is None:
+        return StoreError(f"cannot write backup {dest}: {exc.strerror or exc}")
+    reason = fault.problem.split(": ", 1)[-1]
+    return type(fault)(dest, f"cannot write backup {dest}: {reason}", fault.advice)
