@@ -46,6 +46,24 @@ def build_farm(dealers: int, targets: int) -> tuple[dict[str, str], dict]:
     return pages, coins
 
 
+def farm_plugin(folder: Path) -> str:
+    """A dealer plugin package for the farm's dealers (a crawl refuses dealers no plugin
+    describes), installed the way pip would: a module and its dist-info with the entry point."""
+    (folder / "staktrakr_farm.py").write_text(
+        "from staktrakr.hookspecs import hookimpl\n"
+        "from staktrakr.models import DealerProfile\n\n\n"
+        "@hookimpl\n"
+        "def staktrakr_dealer_profiles():\n"
+        f"    return [DealerProfile(id=d, name=d) for d in {DEALERS!r}]\n",
+        encoding="utf-8",
+    )
+    info = folder / "staktrakr_farm-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: staktrakr-farm\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[staktrakr]\nfarm = staktrakr_farm\n", encoding="utf-8")
+    return str(folder)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dealers", type=int, default=9)
@@ -63,7 +81,8 @@ def main() -> int:
         providers = Path(tmp) / "providers.json"
         providers.write_text(json.dumps({"coins": coins}), encoding="utf-8")
         env = dict(os.environ, SCRAPY_SETTINGS_MODULE="staktrakr.settings", STAKTRAKR_PROVIDERS=str(providers),
-                   STAKTRAKR_DB=str(Path(tmp) / "bench.db"), POLLER_ID="bench")
+                   STAKTRAKR_DB=str(Path(tmp) / "bench.db"), POLLER_ID="bench",
+                   PYTHONPATH=os.pathsep.join(filter(None, [farm_plugin(Path(tmp)), os.environ.get("PYTHONPATH")])))
         started = time.monotonic()
         done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "retail", "-s", f"STAKTRAKR_DEALER_CONCURRENCY={args.concurrency}", "-s", "LOG_LEVEL=WARNING"],
                               env=env, capture_output=True, text=True)

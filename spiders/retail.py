@@ -117,7 +117,7 @@ class RetailSpider(scrapy.Spider):
             if unknown:
                 raise ConfigError(f"-a dealers: unknown dealer(s) {', '.join(unknown)} (known in {providers.source}: {', '.join(known)})")
             if self.dealer and self.dealer not in self.dealers:
-                raise ConfigError(f"-a dealers: {self.name} only crawls {self.dealer}; use `scrapy crawl retail -a dealers=...`")
+                raise ConfigError(f"-a dealers: {self.name} only crawls {self.dealer}; use 'scrapy crawl retail -a dealers=...'")
         vendors = [self.dealer] if self.dealer else self.dealers
         targets = providers.targets(coins=self.coins, vendors=vendors)
         # Whatever the source (file, database copy, bundled set), never crawl a dealer no plugin

@@ -528,7 +528,8 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show()
         sys.exit(exc.exit_code)
     except StaktrakrError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        # soft_wrap: a one-line message stays one line (rich would break it at 80 columns in cron).
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except OSError as exc:
         from .store.faults import os_fault

@@ -26,6 +26,9 @@ from pydantic import (
 from .errors import ConfigError
 
 _POLLER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+POLLER_ID_RULE = "a poller id is 1-32 characters of a-z, 0-9, '-' or '_', starting with a letter or digit"
+# Variables where an empty value is an error rather than "use the default".
+_EMPTY_IS_A_MISTAKE = frozenset({"POLLER_ID"})
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -58,8 +61,12 @@ class Config(BaseModel):
     @field_validator("POLLER_ID")
     @classmethod
     def _poller_id(cls, value: str) -> str:
+        if value == "":
+            # Set but empty is a mistake (a template variable that was never filled), not a wish for
+            # the default: two pollers silently stamping rows as `local` would look like one.
+            raise ValueError(f"is set but empty; {POLLER_ID_RULE} (unset it to use 'local')")
         if not _POLLER_ID.match(value):
-            raise ValueError("must be 1-32 characters of a-z, 0-9, '-' or '_', starting with a letter or digit")
+            raise ValueError(f"{value[:40]!r} is not valid; {POLLER_ID_RULE}")
         if value == "import":
             raise ValueError("'import' is reserved for rows brought in by `staktrakr backfill`")
         return value
@@ -151,9 +158,12 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     environ = os.environ if environ is None else environ
     raw: dict[str, Any] = {}
     for name in Config.model_fields:
-        if overrides is not None and overrides.get(name) not in (None, ""):
+        # Mostly an empty value means "unset" (env files keep `NAME=` lines as placeholders);
+        # for the names in _EMPTY_IS_A_MISTAKE it is passed on so the validator rejects it.
+        keep_empty = name in _EMPTY_IS_A_MISTAKE
+        if overrides is not None and (overrides.get(name) not in (None, "") or (keep_empty and overrides.get(name) == "")):
             raw[name] = overrides.get(name)
-        elif environ.get(name) not in (None, ""):
+        elif environ.get(name) not in (None, "") or (keep_empty and name in environ):
             raw[name] = environ[name]
     try:
         return Config(**raw)
@@ -163,6 +173,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
             name = ".".join(str(p) for p in err["loc"]) or "configuration"
             message = err["msg"].removeprefix("Value error, ")
             problems.append(f"{name}: {message}")
+        if len(problems) == 1:  # the usual case: one line, for cron mails and log searches
+            raise ConfigError(f"invalid configuration: {problems[0]}") from None
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
 
 

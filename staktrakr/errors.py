@@ -23,6 +23,9 @@ class ProvidersError(StaktrakrError):
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
+        if len(problems) == 1:  # one mistake, one line (what cron mails and log searches show)
+            super().__init__(f"{source}: {problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{source}: {len(problems)} problem(s) in providers:\n{lines}")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -211,8 +211,30 @@ def _provider_entries(slug: str, raw: Any, problems: list[str]) -> list[tuple[st
     return entries
 
 
-def parse_providers(data: Any, source: str) -> ProviderSet:
-    """Validate either shape; raise ProvidersError listing every problem."""
+def known_dealer_ids(config: Any = None) -> list[str]:
+    """The dealer ids the plugins describe (built-in dealers and installed dealer plugins,
+    as far as STAKTRAKR_PLUGINS loads them): the only ones a providers file may name.
+
+    With `config`, the plugins that configuration loads; without, the process-wide manager."""
+    from .plugins import build_plugin_manager, dealer_profiles, get_plugin_manager
+
+    pm = build_plugin_manager(config) if config is not None else get_plugin_manager()
+    return sorted(dealer_profiles(pm))
+
+
+def unknown_dealer_problem(slug: str, vendor: str, known: Collection[str]) -> str:
+    """One line naming the coin, the dealer id and the ids that would have been accepted."""
+    return f"{_where(slug, vendor)}: unknown dealer id (known: {', '.join(sorted(known)) or 'none'})"
+
+
+def parse_providers(data: Any, source: str, known_dealers: Collection[str] | None = None) -> ProviderSet:
+    """Validate either shape; raise ProvidersError listing every problem.
+
+    With `known_dealers`, a dealer id outside it is a problem too: a typo (`apmexx`) or a dealer
+    whose plugin is not installed would otherwise be crawled with the generic profile, or never
+    answer, without anyone noticing. Callers without plugins at hand (tests, benchmarks of the
+    export) leave it out.
+    """
     problems: list[str] = []
     coins: dict[str, Coin] = {}
     listings: dict[str, dict[str, Listing]] = {}
@@ -250,6 +272,9 @@ def parse_providers(data: Any, source: str) -> ProviderSet:
             if vendor in seen:
                 problems.append(f"{_where(slug, vendor, 'id')}: duplicate dealer for this coin")
                 continue
+            if known_dealers is not None and vendor not in known_dealers:
+                problems.append(unknown_dealer_problem(slug, vendor, known_dealers))
+                continue
             seen.add(vendor)
             listing = _parse_listing(slug, vendor, entry, problems)
             if listing is not None:
@@ -262,8 +287,12 @@ def parse_providers(data: Any, source: str) -> ProviderSet:
     return ProviderSet(source=source, coins=coins, listings=listings)
 
 
-def load_providers_file(path: str | Path) -> ProviderSet:
+def load_providers_file(path: str | Path, known_dealers: Collection[str] | None = None) -> ProviderSet:
+    """A providers file, validated; dealer ids are checked against `known_dealers`, by default
+    the dealers of the installed plugins (`known_dealer_ids()`)."""
     path = Path(path)
+    if known_dealers is None:
+        known_dealers = known_dealer_ids()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -272,7 +301,7 @@ def load_providers_file(path: str | Path) -> ProviderSet:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProvidersError(str(path), [f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"]) from None
-    return parse_providers(data, str(path))
+    return parse_providers(data, str(path), known_dealers)
 
 
 def load_bundled_providers() -> ProviderSet:
@@ -280,7 +309,7 @@ def load_bundled_providers() -> ProviderSet:
     return parse_providers(json.loads(text), BUNDLED)
 
 
-def _fetch_providers(url: str, cache: Path, timeout_s: float = 20.0) -> ProviderSet:
+def _fetch_providers(url: str, cache: Path, known_dealers: Collection[str], timeout_s: float = 20.0) -> ProviderSet:
     """Providers from an http(s) URL (e.g. providers.json on the published branch). A good copy
     is kept beside the database; when the URL fails or serves something invalid, the last good
     copy is used with a warning, so an outage of the host never stops a crawl."""
@@ -294,7 +323,7 @@ def _fetch_providers(url: str, cache: Path, timeout_s: float = 20.0) -> Provider
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as answer:  # noqa: S310 - http(s) checked by the caller
             text = answer.read(8 * 1024 * 1024).decode("utf-8")
-        providers = parse_providers(json.loads(text), shown)
+        providers = parse_providers(json.loads(text), shown, known_dealers)
     except (OSError, ValueError, ProvidersError) as exc:
         reason = exc.problems[0] if isinstance(exc, ProvidersError) else str(exc)
         if cache.exists():
@@ -318,9 +347,13 @@ def resolve_providers(config: Any, db: Any = None) -> ProviderSet:
     database copy, else the bundled real set."""
     source = config.STAKTRAKR_PROVIDERS
     if source:
+        # A file or URL is checked against the dealers this configuration's plugins know. The
+        # database copy is not (it was checked when edited; the crawl checks its own targets),
+        # so an export never stops over a dealer only the other poller has a plugin for.
+        known = known_dealer_ids(config)
         if source.startswith(("http://", "https://")):
-            return _fetch_providers(source, providers_cache_path(config))
-        return load_providers_file(source)
+            return _fetch_providers(source, providers_cache_path(config), known)
+        return load_providers_file(source, known)
     if db is not None:
         from .store.provider_tables import load_providers_rich
 
@@ -340,9 +373,19 @@ def _coin_entry(rich: dict[str, Any], coin: str) -> dict[str, Any]:
         raise ProvidersError("providers", [f"coin {coin!r}: not in the providers (add it with add-coin)"]) from None
 
 
-def edit_set_urls(rich: dict[str, Any], coin: str, vendor: str, urls: list[str]) -> ProviderSet:
+def _check_edited_dealer(coin: str, vendor: str, known_dealers: Collection[str] | None) -> None:
+    """`providers set-url` / `enable` put a dealer in the crawl: it must be one a plugin describes."""
+    known = known_dealer_ids() if known_dealers is None else known_dealers
+    if vendor not in known:
+        raise ProvidersError("providers", [unknown_dealer_problem(coin, vendor, known)])
+
+
+def edit_set_urls(
+    rich: dict[str, Any], coin: str, vendor: str, urls: list[str], known_dealers: Collection[str] | None = None
+) -> ProviderSet:
     """Point a dealer listing at one URL or an ordered fallback list (created when missing)."""
     entry = _coin_entry(rich, coin)
+    _check_edited_dealer(coin, vendor, known_dealers)
     providers = entry.setdefault("providers", [])
     listing = next((p for p in providers if p["id"] == vendor), None)
     if listing is None:
@@ -357,11 +400,15 @@ def edit_set_urls(rich: dict[str, Any], coin: str, vendor: str, urls: list[str])
     return parse_providers(rich, "edited providers")
 
 
-def edit_enabled(rich: dict[str, Any], coin: str, vendor: str, enabled: bool) -> ProviderSet:
+def edit_enabled(
+    rich: dict[str, Any], coin: str, vendor: str, enabled: bool, known_dealers: Collection[str] | None = None
+) -> ProviderSet:
     entry = _coin_entry(rich, coin)
     listing = next((p for p in entry.get("providers", []) if p["id"] == vendor), None)
     if listing is None:
         raise ProvidersError("providers", [f"coin {coin!r}, dealer {vendor!r}: no such listing"])
+    if enabled:  # disabling stays possible: it is how a listing of a removed plugin is retired
+        _check_edited_dealer(coin, vendor, known_dealers)
     listing["enabled"] = enabled
     return parse_providers(rich, "edited providers")
 

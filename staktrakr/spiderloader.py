@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.spiderloader import SpiderLoader
 
 from .config import config_from_settings
-from .errors import StaktrakrError, StoreError
+from .errors import ConfigError, StaktrakrError, StoreError
 from .plugins import build_plugin_manager, dealer_profiles
 from .providers import resolve_providers
 from .store import open_database
@@ -41,5 +41,9 @@ class StaktrakrSpiderLoader(SpiderLoader):
             for extra in pm.hook.staktrakr_spiders():
                 for spider in extra or ():
                     self._spiders.setdefault(spider.name, spider)
+        except ConfigError as exc:
+            # Scrapy builds the loader before logging is set up, so this would be a second, bare
+            # copy of the line `scrapy crawl` prints itself (and exits 2 for).
+            logger.debug("dealer spiders not listed: %s", exc)
         except StaktrakrError as exc:
             logger.error("%s", exc)

@@ -48,3 +48,46 @@ def test_scrapy_settings_override_environment(monkeypatch, tmp_path):
     config = config_from_settings(Settings({"POLLER_ID": "api", "STAKTRAKR_DB": str(tmp_path / "x.db")}))
     assert config.POLLER_ID == "api"
     assert config.STAKTRAKR_DB == tmp_path / "x.db"
+
+
+def test_an_unset_poller_id_is_local_as_documented(monkeypatch):
+    monkeypatch.delenv("POLLER_ID")
+    assert load_config().POLLER_ID == "local"
+
+
+def test_an_empty_poller_id_is_an_error_not_local(monkeypatch):
+    # Two pollers whose env files both left `POLLER_ID=` empty would silently share `local`.
+    monkeypatch.setenv("POLLER_ID", "")
+    with pytest.raises(ConfigError) as err:
+        load_config()
+    assert str(err.value) == (
+        "invalid configuration: POLLER_ID: is set but empty; a poller id is 1-32 characters of a-z, 0-9, '-' or '_', "
+        "starting with a letter or digit (unset it to use 'local')"
+    )
+    assert err.value.exit_code == 2
+    with pytest.raises(ConfigError, match="POLLER_ID: is set but empty"):
+        config_from_settings(Settings({"POLLER_ID": ""}))  # scrapy crawl ... -s POLLER_ID=
+
+
+@pytest.mark.parametrize("value", ["Home", "home machine", "-api", "_api", "api!", "a" * 33, "hôme", " api", "import"])
+def test_an_invalid_poller_id_is_one_line_saying_the_rule(monkeypatch, value):
+    monkeypatch.setenv("POLLER_ID", value)
+    with pytest.raises(ConfigError) as err:
+        load_config()
+    message = str(err.value)
+    assert message.startswith("invalid configuration: POLLER_ID: ") and "\n" not in message
+    assert "1-32 characters of a-z, 0-9, '-' or '_'" in message or "reserved" in message
+
+
+@pytest.mark.parametrize("value", ["api", "home", "home-2", "poller_3", "7", "a" * 32])
+def test_valid_poller_ids(monkeypatch, value):
+    monkeypatch.setenv("POLLER_ID", value)
+    assert load_config().POLLER_ID == value
+
+
+def test_other_empty_variables_still_mean_unset(monkeypatch):
+    # env files keep `NAME=` placeholders (deploy/env.*.example): those stay defaults
+    for name in ("STAKTRAKR_PLUGINS", "API_GIT_BRANCH", "TURSO_DATABASE_URL", "PROXY_TIERS"):
+        monkeypatch.setenv(name, "")
+    config = load_config()
+    assert config.STAKTRAKR_PLUGINS is None and config.API_GIT_BRANCH == "api" and config.PROXY_TIERS == ()

@@ -7,7 +7,7 @@ from staktrakr.errors import ProvidersError
 from staktrakr.models import Metal
 from staktrakr.providers import load_bundled_providers, load_providers_file, parse_providers, resolve_providers
 
-from .conftest import FIXTURES, staktrakr
+from .conftest import FIXTURES, staktrakr, write_json
 
 PROVIDERS = FIXTURES / "providers"
 
@@ -99,3 +99,79 @@ def test_cli_lists_and_rejects_without_traceback():
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert "dealer 'jmbullion', field 'urls'" in bad.stderr
+
+
+# -- dealer ids must be known to a plugin ---------------------------------------------------------
+
+NINE = "apmex, bullionexchanges, gainesvillecoins, herobullion, jmbullion, monumentmetals, providentmetals, sdbullion, summitmetals"
+
+
+def test_a_file_naming_an_unknown_dealer_is_refused_in_one_line(tmp_path):
+    typo = write_json(tmp_path / "providers.json", {"ase": {"apmexx": "https://www.apmex.com/ase"}})
+    with pytest.raises(ProvidersError) as err:
+        load_providers_file(typo)
+    assert str(err.value) == f"{typo}: coin 'ase', dealer 'apmexx': unknown dealer id (known: {NINE})"
+    assert err.value.exit_code == 2
+
+
+def test_every_unknown_dealer_is_reported_with_the_other_problems(tmp_path):
+    rich = {"coins": {"ase": {"providers": [{"id": "apmex", "url": "ftp://x"}, {"id": "acmebullion", "url": "https://acme.example/ase"}]},
+                      "age": {"providers": [{"id": "nobody", "url": "https://nobody.example/age", "enabled": False}]}}}
+    with pytest.raises(ProvidersError) as err:
+        load_providers_file(write_json(tmp_path / "providers.json", rich))
+    assert [p.split(":")[0] for p in err.value.problems] == [
+        "coin 'ase', dealer 'apmex', field 'url'", "coin 'ase', dealer 'acmebullion'", "coin 'age', dealer 'nobody'",
+    ]
+
+
+def test_a_dealer_of_an_installed_plugin_is_known(tmp_path, monkeypatch):
+    from staktrakr.plugins import reset_plugin_manager
+
+    acme = write_json(tmp_path / "providers.json", {"ase": {"acmebullion": "https://acme.example/ase"}})
+    with pytest.raises(ProvidersError, match="dealer 'acmebullion': unknown dealer id"):
+        load_providers_file(acme)
+    monkeypatch.syspath_prepend(str(FIXTURES / "thirdparty"))  # pip install staktrakr-acme
+    reset_plugin_manager()
+    assert [t.key for t in load_providers_file(acme).targets()] == ["ase/acmebullion"]
+
+
+def test_the_known_dealers_follow_STAKTRAKR_PLUGINS(tmp_path, monkeypatch, db):
+    monkeypatch.setenv("STAKTRAKR_PROVIDERS", str(PROVIDERS / "rich.json"))  # apmex, jmbullion, sdbullion, summitmetals
+    monkeypatch.setenv("STAKTRAKR_PLUGINS", "apmex,jmbullion,sdbullion,spot")
+    from staktrakr.config import load_config
+
+    with pytest.raises(ProvidersError, match="dealer 'summitmetals': unknown dealer id \\(known: apmex, jmbullion, sdbullion\\)"):
+        resolve_providers(load_config(), db)
+
+
+def test_without_a_list_of_known_dealers_any_id_parses():
+    # the export and its benchmark build provider sets of made-up dealers in memory
+    providers = parse_providers({"coins": {"ase": {"providers": [{"id": "a", "url": "https://a.example/ase"}]}}}, "test")
+    assert providers.vendors() == ["a"]
+
+
+def test_edits_that_would_crawl_an_unknown_dealer_are_refused():
+    from staktrakr.providers import edit_enabled, edit_set_urls
+
+    rich = load_bundled_providers().rich()
+    with pytest.raises(ProvidersError, match="coin 'ase', dealer 'apmexx': unknown dealer id"):
+        edit_set_urls(rich, "ase", "apmexx", ["https://www.apmex.com/ase"])
+    rich["coins"]["ase"]["providers"].append({"id": "gone", "url": "https://gone.example/ase", "enabled": False})
+    with pytest.raises(ProvidersError, match="dealer 'gone': unknown dealer id"):
+        edit_enabled(rich, "ase", "gone", True)
+    # retiring the listing of a plugin that was removed stays possible
+    assert "ase/gone" not in {t.key for t in edit_enabled(rich, "ase", "gone", False).targets()}
+    assert edit_set_urls(rich, "ase", "sdbullion", ["https://sdbullion.com/ase-2"], known_dealers={"sdbullion"}).coins["ase"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["set-url", "ase", "apmexx", "https://www.apmex.com/ase"], ["import", "{typo}"]],
+)
+def test_the_providers_commands_refuse_an_unknown_dealer_in_one_line(tmp_path, args):
+    typo = write_json(tmp_path / "typo.json", {"ase": {"apmexx": "https://www.apmex.com/ase"}})
+    done = staktrakr("providers", *[a.replace("{typo}", str(typo)) for a in args])
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: {typo if args[0] == 'import' else 'providers'}: coin 'ase', dealer 'apmexx': unknown dealer id (known: {NINE})"
+    ]

@@ -175,7 +175,7 @@ def test_an_overlapping_run_of_the_same_job_is_skipped(tmp_path, config):
         env = {"STAKTRAKR_PROVIDERS": str(write_json(tmp_path / "providers.json", providers_for(sites, TRUTH[:2])))}
         with job_lock("test-retail", config.STAKTRAKR_DB.parent / "locks"):
             skipped = scrapy("crawl", "retail", env=env)
-            other_job = scrapy("crawl", "retail-apmex", "-a", "coins=nothing", env=env)
+            other_job = scrapy("crawl", "retail-apmex", "-a", "coins=ase", env=env)
         after = scrapy("crawl", "retail", env=env)
     assert skipped.returncode == 0 and "skipped: job 'test-retail' is already running" in skipped.stderr
     assert "Spider opened" not in skipped.stderr
