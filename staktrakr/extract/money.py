@@ -72,6 +72,8 @@ MAX_AMOUNTS = 100  # amounts read per text: a block of more is a listing, not a 
 def find_amounts(text: str) -> list[Amount]:
     """Every dollar amount in `text` (already cleaned), in order (the first MAX_AMOUNTS)."""
     amounts: list[Amount] = []
+    if "$" not in text and "USD" not in text:
+        return amounts  # every form of amount has one of them
     for match in _AMOUNT.finditer(text):
         if len(amounts) >= MAX_AMOUNTS:
             break

@@ -27,13 +27,18 @@ class PayLabel:
         return self.rank == CARD
 
 
+_CHEAP_WORD = re.compile(r"check|cheque|wire|ach\b|\bach|cash|bank")
+_CRYPTO_WORD = re.compile(r"crypto|bitcoin|btc")
+_CARD_WORD = re.compile(r"card|credit|debit|paypal|visa|mastercard|amex|venmo|affirm")
+
+
 def _rank(text: str) -> int:
     lowered = text.lower()
-    if re.search(r"check|cheque|wire|ach\b|\bach|cash|bank", lowered):
+    if _CHEAP_WORD.search(lowered):
         return CHEAP
-    if re.search(r"crypto|bitcoin|btc", lowered):
+    if _CRYPTO_WORD.search(lowered):
         return CRYPTO
-    if re.search(r"card|credit|debit|paypal|visa|mastercard|amex|venmo|affirm", lowered):
+    if _CARD_WORD.search(lowered):
         return CARD
     return OTHER
 
@@ -66,19 +71,21 @@ _TIER = re.compile(
 _ANY_QTY = re.compile(r"^(any\s+(qty|quantity)|per\s+(coin|unit|item|piece)|each|single|1\s+unit)\b\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
 
 
+_CURRENCY_FIRST = re.compile(r"(\$|us\$|usd\b)", re.IGNORECASE)
+_WEIGHT_WORD = re.compile(r"\b(oz|ounce|gram|kilo)\b", re.IGNORECASE)
 _PRICE_START = re.compile(r"\$|\bUSD\b|US\$|(?<!\d)\d{1,20}\.\d{2}\s*USD")  # bounded: no quadratic scan of digit runs
 
 
 def _starts_with_price(rest: str) -> bool:
     """After a tier label: an amount, or payment labels each followed by an amount
     ("ACH Transfer: USD 862.40 | Credit/Debit: USD 896.90")."""
-    if re.match(r"(\$|us\$|usd\b)", rest, re.IGNORECASE):
+    if _CURRENCY_FIRST.match(rest):
         return True
     first = _PRICE_START.search(rest)
     if first is None:
         return False
     lead = rest[: first.start()]
-    return len(lead) <= 40 and bool(pay_labels(lead)) and not re.search(r"\b(oz|ounce|gram|kilo)\b", lead, re.IGNORECASE)
+    return len(lead) <= 40 and bool(pay_labels(lead)) and not _WEIGHT_WORD.search(lead)
 
 
 @dataclass(frozen=True)
@@ -109,10 +116,17 @@ def parse_tier(text: str, *, cell: bool = False) -> Tier | None:
     return Tier(low, high, rest)
 
 
+_TIER_LABEL = re.compile(r"\d{1,5}(?:,\d{3})?\s*(?:\+|(?:-|–|—|to)\s*\d{1,6}(?:,\d{3})?\+?)")
+_QTY_WORDS = re.compile(r"(?i)qty|quantity|units?|coins?|pcs")
+_WORD_OR_DOLLAR = re.compile(r"[\w$]")
+
+
 def split_tiers(text: str) -> list[Tier]:
     """Several tier labels on one line: "1-24  25-99  100+"."""
-    parts = re.findall(r"\d{1,5}(?:,\d{3})?\s*(?:\+|(?:-|–|—|to)\s*\d{1,6}(?:,\d{3})?\+?)", text)
-    rest = re.sub(r"\d{1,5}(?:,\d{3})?\s*(?:\+|(?:-|–|—|to)\s*\d{1,6}(?:,\d{3})?\+?)", "", text)
-    if len(parts) < 2 or re.search(r"[\w$]", re.sub(r"(?i)qty|quantity|units?|coins?|pcs", "", rest)):
+    parts = _TIER_LABEL.findall(text)
+    if len(parts) < 2:
+        return []
+    rest = _TIER_LABEL.sub("", text)
+    if _WORD_OR_DOLLAR.search(_QTY_WORDS.sub("", rest)):
         return []
     return [t for t in (parse_tier(p) for p in parts) if t is not None]

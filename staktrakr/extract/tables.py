@@ -104,7 +104,7 @@ def _header(lines: list[Line], first_row: int) -> list[PayLabel]:
         line = lines[k]
         if line.amounts or parse_tier(line.text) is not None:
             break
-        found = pay_labels(line.text)
+        found = line.labels
         if found:
             labels = found + labels
         elif labels and len(line.text) > 40:
@@ -140,10 +140,18 @@ def _group_tables(rows: list[_Row]) -> list[list[_Row]]:
 
 def _transposed(lines: list[Line], bounds: tuple[float, float]) -> TablePrice | None:
     """Tiers across the top, one row per payment method."""
+    # next_stop[j]: the first line from j on with payment labels or amounts (the others are
+    # passed over below): a page of thousands of tier-like lines is read in linear time.
+    next_stop = [len(lines)] * (len(lines) + 1)
+    for x in range(len(lines) - 1, -1, -1):
+        if x % 256 == 0:
+            check_time("tier table")
+        next_stop[x] = x if lines[x].labels or lines[x].amounts else next_stop[x + 1]
     i = -1
     while i + 1 < len(lines):
         i += 1
-        check_time("tier table")
+        if i % 64 == 0:
+            check_time("tier table")
         line = lines[i]
         tiers = split_tiers(line.text)
         span = 1
@@ -162,7 +170,10 @@ def _transposed(lines: list[Line], bounds: tuple[float, float]) -> TablePrice | 
         best: tuple[int, int, float, str] | None = None
         j = i + span
         while j < len(lines) and j < i + span + 40:
-            labels = pay_labels(lines[j].text)
+            j = next_stop[j]
+            if j >= len(lines) or j >= i + span + 40:
+                break
+            labels = lines[j].labels
             if not labels:
                 if lines[j].amounts and not best:
                     break

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .limits import check_time
 from .money import Amount, find_amounts
 from .page import Line
-from .payment import CHEAP, pay_labels
+from .payment import CHEAP
 
 _SHOPIFY = re.compile(r"\b(sale|regular)\s+price\b", re.IGNORECASE)
 _PRICE_LABEL = re.compile(r"^(our|your|unit|today'?s|current|retail|item)?\s*price\s*(per (coin|unit|item|bar|note))?\s*:?", re.IGNORECASE)
@@ -48,7 +48,7 @@ def labelled_payment_price(lines: list[Line], bounds: tuple[float, float], start
         text = lines[i].text
         if len(text) > 70:
             continue
-        labels = pay_labels(text)
+        labels = lines[i].labels
         if len(labels) != 1 or labels[0].rank != CHEAP:
             continue
         position = text.lower().find(labels[0].text.lower()) + len(labels[0].text)
@@ -95,7 +95,7 @@ def labelled_price(lines: list[Line], bounds: tuple[float, float], start: int) -
         match = _PRICE_LABEL.match(text)
         if not match or not match.group(0).strip():
             continue
-        if pay_labels(text) and pay_labels(text)[0].rank != CHEAP:
+        if lines[i].labels and lines[i].labels[0].rank != CHEAP:
             continue  # "Card price: …"
         amount = _amount_after_label(lines, i, match.end())
         if amount and amount.looks_like_price and _in(bounds, amount.value):
@@ -111,7 +111,7 @@ def first_plausible_price(lines: list[Line], bounds: tuple[float, float], start:
         text = lines[i].text
         if _AS_LOW_AS.search(text) or len(text) > 160:
             continue
-        labels = pay_labels(text)
+        labels = lines[i].labels
         if labels and all(label.rank > CHEAP for label in labels):
             continue  # a card/crypto-only price
         for amount in lines[i].amounts:
