@@ -87,7 +87,7 @@ def extract(
     """Decide price, stock and status for one page. `rendered`: the page came from the browser.
 
     Never raises: an unexpected failure is an `error` result ("extraction failed: …"), and a page
-    that takes longer than `time_budget` seconds (default limits.STAKTRAKR_EXTRACT_TIME_BUDGET,
+    that takes longer than `time_budget` CPU seconds (default limits.STAKTRAKR_EXTRACT_TIME_BUDGET,
     parsing the page included; 0 or less: no limit) is `no_price` with the step it gave up at."""
     budget = limits.STAKTRAKR_EXTRACT_TIME_BUDGET if time_budget is None else time_budget
     steps: list[str] = []
@@ -98,7 +98,7 @@ def extract(
     except OutOfTime as exc:
         where = stage[0] + (f" ({exc.where})" if exc.where != stage[0] else "")
         reason = f"extraction took longer than {budget:.1f} s; gave up at {stage[0]}"
-        steps.append(f"time budget of {budget:.1f} s spent; gave up at {where}")
+        steps.append(f"time budget of {budget:.1f} s of CPU spent; gave up at {where}")
         return ExtractionResult(status=Status.no_price, reason=reason, steps=steps)
     except Exception as exc:  # noqa: BLE001 - a broken page must not break the crawl
         message = " ".join(str(exc).split())[:120]
