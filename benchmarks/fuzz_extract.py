@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import multiprocessing as mp
+import os
 import random
 import statistics
 import sys
@@ -414,7 +415,8 @@ class Outcome:
     describe: str
     mutations: list[str]
     size: int
-    seconds: float
+    seconds: float  # wall clock, Page(...) + extract(...)
+    cpu: float = 0.0  # CPU seconds of the same (what the page costs, whatever else runs on the machine)
     status: str | None = None  # extraction status, None when it raised or timed out
     reason: str | None = None
     error: str | None = None  # exception type
@@ -451,7 +453,7 @@ class Runner:
         profile = self.profiles.get(case.dealer) or self.default_profile(case.dealer)
         target = Target(coin=self.catalogue_coin(case.coin), vendor=case.dealer, urls=("http://x",))
         outcome = Outcome(case.index, case.describe(), case.mutations, case.size, 0.0)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             page = Page(case.data, url="http://x", tail_markers=profile.tail_markers)
             result = extract(page, target, profile, pm=self.pm)
@@ -461,6 +463,7 @@ class Runner:
                 raise
             outcome.error, outcome.message = type(exc).__name__, str(exc)[:200]
         outcome.seconds = time.perf_counter() - started
+        outcome.cpu = time.process_time() - cpu
         return outcome
 
 
@@ -550,7 +553,7 @@ def run_all(args: argparse.Namespace, sources: list[Source]) -> tuple[list[Outco
 def _lost(sources: list[Source], args: argparse.Namespace, slot: _Slot, error: str | None, message: str | None) -> Outcome:
     case = make_case(args.seed, slot.index or 0, sources, max_size=args.max_size)
     seconds = time.monotonic() - slot.started
-    return Outcome(case.index, case.describe(), case.mutations, case.size, seconds, error=error, message=message, timeout=error is None)
+    return Outcome(case.index, case.describe(), case.mutations, case.size, seconds, seconds, error=error, message=message, timeout=error is None)
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -586,13 +589,18 @@ def report(args: argparse.Namespace, outcomes: list[Outcome], elapsed: float, st
     if slow:
         by_mutation = Counter(m for o in slow for m in set(o.mutations))
         print("  by mutation: " + ", ".join(f"{k} {v}" for k, v in by_mutation.most_common()))
+    slow_cpu = [o for o in outcomes if o.cpu > SLOW]
+    print(f"pages over {SLOW:g} s of CPU: {len(slow_cpu)} (wall time also counts waiting for a core: "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end)")
     print("slowest:")
     for o in sorted(outcomes, key=lambda o: -o.seconds)[:8]:
-        shown = f">{o.seconds:.1f} s (killed)" if o.timeout else f"{o.seconds:.2f} s"
+        shown = f">{o.seconds:.1f} s (killed)" if o.timeout else f"{o.seconds:.2f} s ({o.cpu:.2f} CPU)"
         print(f"  {shown:>16}  {o.describe}  -> {o.status or o.error or 'timeout'}: {(o.reason or o.message or '')[:90]}")
     times = sorted(o.seconds for o in outcomes)
+    cpus = sorted(o.cpu for o in outcomes)
     print(f"per page: median {1000 * statistics.median(times):.1f} ms, mean {1000 * statistics.fmean(times):.1f} ms, "
-          f"99th percentile {1000 * times[int(n * 0.99)]:.0f} ms")
+          f"99th percentile {1000 * times[int(n * 0.99)]:.0f} ms; CPU: mean {1000 * statistics.fmean(cpus):.1f} ms, "
+          f"max {cpus[-1]:.2f} s")
     print(f"pages per second: {n / elapsed:.1f} (wall, {args.jobs} job(s)); {n / max(sum(times), 1e-9):.1f} per busy second of one job")
 
 

@@ -306,3 +306,10 @@ def test_an_unexpected_failure_is_an_error_result_not_an_exception():
     assert result.status is Status.error
     assert result.reason == "extraction failed: RecursionError: maximum recursion depth exceeded while decoding a JSON array"
     assert "Traceback" not in " ".join(result.steps)
+
+
+def test_nesting_deeper_than_the_parser_reads_is_noted(pm):
+    html = APMEX.html.replace("<h1", "<div>" * 300 + "<h1", 1)
+    result = _decide(pm, html, APMEX.dealer, APMEX.coin)
+    _valid(result)
+    assert "elements nested over 256 deep: the parser read the page only up to there" in result.steps
