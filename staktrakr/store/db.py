@@ -100,8 +100,8 @@ class Database:
                 client_name=self.client_name, bootstrap_if_empty=fresh,
             )  # fmt: skip
         except turso.Error as exc:
-            if not fresh or "lock" in str(exc).lower():
-                raise
+            if not fresh or "lock" in str(exc).lower() or database_fault(exc, self.path) is not None:
+                raise  # a disk fault is not an unreachable remote
             logger.warning(
                 "remote database unreachable (%s); starting %s locally, it is pushed later",
                 redact_text(str(exc), self._secrets()), self.path,

@@ -28,15 +28,25 @@ from ..errors import (
 
 RECOVER = "restore it from a `staktrakr db backup` copy or a fresh Turso replica (README: Recovering a database)"
 
-# io::ErrorKind names in pyturso's messages -> our class.
+# io::ErrorKind names in pyturso's messages (`open: PermissionDenied`) and the OS's own texts in
+# the sync engine's (`I/O error (open): is a directory`), lowercased -> our class.
 _IO_KINDS: dict[str, type[StorageFault]] = {
-    "IsADirectory": PathIsDirectory,
-    "NotADirectory": PathIsDirectory,
-    "PermissionDenied": PermissionDenied,
-    "ReadOnlyFilesystem": ReadOnlyStorage,
-    "StorageFull": StorageFull,
-    "QuotaExceeded": StorageFull,
-    "FileTooLarge": StorageFull,
+    "isadirectory": PathIsDirectory,
+    "is a directory": PathIsDirectory,
+    "notadirectory": PathIsDirectory,
+    "not a directory": PathIsDirectory,
+    "permissiondenied": PermissionDenied,
+    "permission denied": PermissionDenied,
+    "readonlyfilesystem": ReadOnlyStorage,
+    "read-only file system": ReadOnlyStorage,
+    "read-only filesystem": ReadOnlyStorage,
+    "storagefull": StorageFull,
+    "no space left": StorageFull,
+    "database or disk is full": StorageFull,
+    "quotaexceeded": StorageFull,
+    "quota exceeded": StorageFull,
+    "filetoolarge": StorageFull,
+    "file too large": StorageFull,
 }
 _ERRNOS: dict[int, type[StorageFault]] = {
     errno.EISDIR: PathIsDirectory,
@@ -69,7 +79,8 @@ def database_fault(exc: BaseException, path: Path) -> StoreError | None:
     if not is_turso_exception(exc):
         return None
     name, text = type(exc).__name__, str(exc)
-    kind = next((cls for word, cls in _IO_KINDS.items() if word in text), None)
+    lowered = text.lower()
+    kind = next((cls for word, cls in _IO_KINDS.items() if word in lowered), None)
     if kind is None and name in _TURSO_FULL:
         kind = StorageFull
     if kind is None and name in _TURSO_READONLY:

@@ -125,3 +125,22 @@ def test_a_healthy_database_opens_as_before(tmp_path):
         assert db.query_value("SELECT COUNT(*) FROM price_snapshots") == 10
     done = cli("db", "status", env={"STAKTRAKR_DB": str(path)})
     assert done.returncode == 0, done.stderr
+
+
+def test_an_emptied_replica_is_refused_and_a_fresh_one_pulls_everything_back(tmp_path, turso_server):
+    path = tmp_path / "replica.db"
+    env = {"STAKTRAKR_DB": str(path), "TURSO_DATABASE_URL": turso_server.url}
+    done = crawl(tmp_path, env, STATIC[:6])
+    assert done.returncode == 0 and "pushed to the remote database" in done.stderr, done.stderr[-3000:]
+    os.truncate(path, 0)
+    refused = cli("db", "status", env=env)
+    assert refused.returncode == 4
+    one_line(refused.stderr, path, "refusing to open", "says it is a Turso replica", "fresh Turso replica")
+    # README "Recovering a database": move the damaged replica aside; a fresh one pulls everything
+    aside = tmp_path / "damaged"
+    aside.mkdir()
+    for file in tmp_path.glob("replica.db*"):
+        file.rename(aside / file.name)
+    status = cli("db", "status", "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    assert '"price_snapshots": 6' in status.stdout
