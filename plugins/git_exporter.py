@@ -2,8 +2,10 @@
 
 The live system force-pushed, reset away unpushed commits and never deleted stale slug folders
 (LIVE-SYSTEM §7, B-17). Here: the clone is reused, the branch only ever moves forward on the
-remote (no force), `data/` mirrors the export exactly, a commit that could not be pushed stays and
-goes out with the next publish, and one `job_lock("publish")` keeps runs from overlapping.
+remote (no force), `data/` mirrors the API files of the export exactly (`is_api_file`: never the
+temp files of a killed write or anything else lying in the folder), a commit that could not be
+pushed stays and goes out with the next publish, and one `job_lock("publish")` keeps runs from
+overlapping.
 
 Credentials embedded in API_GIT_REMOTE never reach the clone's `.git/config`, the command line,
 logs, results or exceptions: git gets them through an `http.extraHeader` in its environment
@@ -18,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +33,7 @@ from pydantic import BaseModel, ConfigDict
 
 from staktrakr.config import Config
 from staktrakr.errors import StaktrakrError
+from staktrakr.export.writer import is_api_file
 from staktrakr.hookspecs import hookimpl
 from staktrakr.locking import LockBusy, job_lock
 from staktrakr.redact import redact_text, redact_url, url_secrets
@@ -264,9 +268,9 @@ class _Publisher:
         data_dir = self.data_dir.resolve()
         if not data_dir.is_dir():
             raise PublishError(f"export folder {self.data_dir} does not exist; run the export first")
-        if not any(p.is_file() for p in data_dir.rglob("*")):
-            # Mirroring an empty folder would delete the whole published API.
-            raise PublishError(f"export folder {self.data_dir} holds no files; refusing to publish an empty API")
+        if not any(p.is_file() and is_api_file(p.relative_to(data_dir)) for p in data_dir.rglob("*")):
+            # Mirroring an empty folder (or one holding only debris) would delete the whole published API.
+            raise PublishError(f"export folder {self.data_dir} holds no files of the API; refusing to publish an empty API")
         workdir = self.workdir.resolve()
         if workdir.is_relative_to(data_dir) or data_dir.is_relative_to(workdir):
             raise PublishError(f"API_GIT_WORKDIR {self.workdir} and the export folder {self.data_dir} must not contain each other")
@@ -398,9 +402,12 @@ class _Publisher:
     def _commit_export(self) -> _Change | None:
         dest = self.workdir / DATA_PREFIX
         try:
-            mirror_tree(self.data_dir, dest)
+            left_out = mirror_tree(self.data_dir, dest, include=is_api_file)
         except OSError as exc:
             raise PublishError(f"cannot copy the export into {dest}: {exc.strerror or exc}") from None
+        if left_out:
+            shown = ", ".join(left_out[:5]) + (", ..." if len(left_out) > 5 else "")
+            logger.warning("publish %s: left out %d file(s) of %s that are not API files: %s", self.branch, len(left_out), self.data_dir, shown)
         self._git("add", "--all", "--", DATA_PREFIX)
         status = self._git("diff", "--cached", "--name-status", "--no-renames", "-z", "--", DATA_PREFIX)
         fields = [f for f in status.split("\0") if f]
@@ -534,18 +541,25 @@ class _Publisher:
         return self._git("merge-base", "--is-ancestor", older, newer, check=False) is not None
 
 
-def mirror_tree(src: Path, dest: Path) -> None:
-    """Make `dest` hold exactly the files of `src`: copy new and changed ones, delete the rest.
+def mirror_tree(src: Path, dest: Path, include: Callable[[str], bool] | None = None) -> list[str]:
+    """Make `dest` hold exactly the files of `src` that `include` accepts (all by default): copy
+    new and changed ones, delete the rest. Returns the files of `src` left out.
 
-    Deleting is what removes the folders of slugs that are no longer exported (B-17). Copies
-    keep the source mtime, so an unchanged file is recognised by size and mtime next time
-    without reading it.
+    Deleting is what removes the folders of slugs that are no longer exported (B-17), and any
+    file an earlier publish should not have committed. Copies keep the source mtime, so an
+    unchanged file is recognised by size and mtime next time without reading it.
     """
     wanted: set[Path] = set()
+    left_out: list[str] = []
     for root, dirs, files in os.walk(src):
         dirs[:] = [d for d in dirs if d != ".git"]
         rel_root = Path(root).relative_to(src)
-        wanted.update(rel_root / name for name in files)
+        for name in files:
+            rel = rel_root / name
+            if include is None or include(rel.as_posix()):
+                wanted.add(rel)
+            else:
+                left_out.append(rel.as_posix())
     if dest.is_symlink() or dest.is_file():
         dest.unlink()
     if dest.exists():
@@ -571,3 +585,4 @@ def mirror_tree(src: Path, dest: Path) -> None:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
+    return sorted(left_out)

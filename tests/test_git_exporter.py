@@ -19,6 +19,7 @@ import pytest
 from plugins import git_exporter
 from plugins.git_exporter import PublishError, mirror_tree, publish
 from staktrakr.config import load_config
+from staktrakr.export.writer import is_api_file
 from staktrakr.locking import job_lock
 from staktrakr.plugins import PluginManager
 from staktrakr.redact import redact_text, redact_url
@@ -93,6 +94,12 @@ def files_under(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts}
 
 
+def api_files_under(root: Path) -> dict[str, bytes]:
+    """What a publish of `root` puts under data/: the API's files (the live samples also hold the
+    old system's `retail/` day files, which the export never writes)."""
+    return {rel: body for rel, body in files_under(root).items() if is_api_file(rel)}
+
+
 def log_subjects(remote: Path, branch: str = "api") -> list[str]:
     return git("--git-dir", str(remote), "log", "--format=%s", branch).splitlines()
 
@@ -108,11 +115,11 @@ def test_first_publish_creates_the_branch_with_the_export_under_data(remote, exp
     result = publish(export, config, RETAIL, now=NOW)
 
     assert result.committed and result.pushed and result.pending == 0
-    assert result.files_added == len(files_under(LIVE_API)) and result.files_changed == result.files_removed == 0
+    assert result.files_added == len(api_files_under(LIVE_API)) and result.files_changed == result.files_removed == 0
     assert result.commit == branch_tip(remote)
     assert result.message.startswith(f"published {result.commit[:10]} to api")
     site = checkout(remote, tmp_path / "site")
-    assert files_under(site / "data") == files_under(LIVE_API)
+    assert files_under(site / "data") == api_files_under(LIVE_API)
     assert sorted(p.name for p in site.iterdir() if p.name != ".git") == ["data"]
     assert log_subjects(remote) == ["publish: 2026-03-15T20:38Z | retail=2026-03-15T20:23:02.057Z"]
     # No git identity is configured in this test, so the publisher's own is used.
@@ -169,7 +176,7 @@ def test_a_removed_slug_folder_disappears_from_the_branch_and_other_files_stay(r
     git("add", "README.md", cwd=other)
     commit_as_someone_else(other, "docs: README")
     git("push", "-q", "origin", "api", cwd=other)
-    removed = len(files_under(export / "api" / "ase")) + len(files_under(export / "retail" / "ase"))
+    removed = len(files_under(export / "api" / "ase"))
     shutil.rmtree(export / "api" / "ase")
     shutil.rmtree(export / "retail" / "ase")
 
@@ -179,7 +186,7 @@ def test_a_removed_slug_folder_disappears_from_the_branch_and_other_files_stay(r
     site = checkout(remote, tmp_path / "site")
     assert not (site / "data" / "api" / "ase").exists() and not (site / "data" / "retail" / "ase").exists()
     assert (site / "README.md").read_text() == "StakTrakr API\n"
-    assert files_under(site / "data") == files_under(export)
+    assert files_under(site / "data") == api_files_under(export)
 
 
 def test_a_rejected_push_keeps_the_other_commit_and_puts_ours_on_top(remote, export, config, tmp_path, monkeypatch):
@@ -216,7 +223,7 @@ def test_a_rejected_push_keeps_the_other_commit_and_puts_ours_on_top(remote, exp
     site = checkout(remote, tmp_path / "site")
     assert (site / "CNAME").read_text() == "api.staktrakr.com\n"
     # data/ is regenerated in full: our export wins over the hand edit.
-    assert files_under(site / "data") == files_under(export)
+    assert files_under(site / "data") == api_files_under(export)
 
 
 def test_a_push_that_fails_keeps_the_commit_and_the_next_publish_pushes_it(remote, export, config):
@@ -351,7 +358,7 @@ def test_the_api_branch_is_merged_into_the_serve_branch(remote, export, tmp_path
     git("--git-dir", str(remote), "merge-base", "--is-ancestor", site_commit, "main")
     main = checkout(remote, tmp_path / "main-site", "main")
     assert (main / "index.html").exists()
-    assert files_under(main / "data") == files_under(export)
+    assert files_under(main / "data") == api_files_under(export)
     # Already merged: a publish with nothing new leaves main alone.
     tip = branch_tip(remote, "main")
     assert publish(export, config, RETAIL, now=NOW).serve_merged is True

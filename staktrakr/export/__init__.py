@@ -160,6 +160,7 @@ def export_api(
             for files in pm.hook.staktrakr_export_files(db=db, as_of=generated_at, coins=dict(coins)):
                 extra_files.update(files or {})
         writer = ApiWriter(out_dir)
+        writer.remove_debris()  # temp files of a write that was killed: never left to be published
         figures = {}
         for slug in coins:
             observations = by_coin.get(slug, [])

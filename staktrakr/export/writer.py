@@ -1,14 +1,64 @@
-"""Writing the API folder: JS-compatible JSON, atomic replace, untouched when unchanged."""
+"""Writing the API folder: JS-compatible JSON, atomic replace, untouched when unchanged.
+
+Also the one definition of what belongs to the published API (`is_api_file`): the publisher
+commits only those files, and the export clears the temp files an interrupted write left.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# -- the files of the API ---------------------------------------------------------------------
+
+_SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+_API_FILE = re.compile(
+    "|".join(
+        (
+            r"api/(?:manifest|latest|providers|goldback-spot)\.json",  # export, Goldback plugin
+            rf"api/{_SLUG}/(?:latest|history-7d|history-30d)\.json",  # export, per coin
+            # Yearly files: `goldback-YYYY.json` (Goldback plugin) and the live API's
+            # `spot-history-YYYY.json` seeds sit at the data root; api/ copies are accepted too.
+            r"(?:api/)?(?:goldback|spot-history)-\d{4}\.json",
+            r"hourly/\d{4}/\d{2}/\d{2}/\d{2}\.json",  # spot plugin
+            r"15min/\d{4}/\d{2}/\d{2}/\d{4}\.json",  # spot plugin
+        )
+    )
+)
+
+
+def is_api_file(relpath: str | PurePath) -> bool:
+    """Whether `relpath` (relative to the data root, `/`-separated) is one of the API's own
+    file families. Everything else in the folder (temp files of an interrupted write, an
+    editor's backup, a database someone put there) is never published."""
+    return _API_FILE.fullmatch(PurePath(relpath).as_posix()) is not None
+
+
+def is_temp_name(name: str) -> bool:
+    """A temp file of `write_atomic` (`.latest.json.k2j4_x.tmp`)."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def staging_dir(root: Path) -> Path:
+    """Where the export writes its temp files: a hidden sibling of the data root, so a process
+    killed mid-write leaves nothing inside the folder that is served and published."""
+    root = Path(root).absolute()
+    return root.parent / f".{root.name or 'data'}.staging"
+
+
+# Older than this, a temp file is debris: `write_atomic` holds one for milliseconds. Younger
+# ones may belong to a write still going on (a spot or Goldback crawl writes into the same root).
+DEBRIS_AGE_S = 60.0
 
 
 def js_value(value: Any) -> Any:
@@ -27,15 +77,19 @@ def dumps(value: Any) -> bytes:
     return (json.dumps(js_value(value), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Replace `path` with `data` via a temp file + rename; False (file untouched) when equal."""
+def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None) -> bool:
+    """Replace `path` with `data` via a temp file + rename; False (file untouched) when equal.
+
+    The temp file goes to `tmp_dir` (same filesystem as `path`, or the rename fails) or, by
+    default, beside `path` as a dotfile ending in `.tmp`.
+    """
     try:
         if path.read_bytes() == data:
             return False
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=tmp_dir or path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -61,6 +115,31 @@ class ApiWriter:
     def __init__(self, root: Path):
         self.root = root
         self.log = WriteLog()
+        self.staging = _usable_staging(root)
+
+    def remove_debris(self, older_than_s: float = DEBRIS_AGE_S) -> list[str]:
+        """Delete temp files an interrupted write left in the data root or the staging folder
+        (a killed export, spot or Goldback crawl); returns their paths relative to the root."""
+        now = time.time()
+        removed: list[str] = []
+        places = [(self.root, True)] + ([(self.staging, False)] if self.staging else [])
+        for place, only_temp_names in places:
+            for folder, dirs, files in os.walk(place):
+                dirs[:] = [d for d in dirs if d != ".git"]
+                for name in files:
+                    if only_temp_names and not is_temp_name(name):
+                        continue
+                    path = Path(folder) / name
+                    try:
+                        if now - path.lstat().st_mtime < older_than_s:
+                            continue
+                        path.unlink()
+                    except FileNotFoundError:
+                        continue  # its writer renamed it into place meanwhile
+                    removed.append(os.path.relpath(path, self.root))
+        if removed:
+            logger.warning("removed %d temp file(s) left by an interrupted write: %s", len(removed), ", ".join(removed[:5]))
+        return removed
 
     def write_json(self, relative: str, value: Any) -> None:
         path = self.root / relative
@@ -69,7 +148,7 @@ class ApiWriter:
         if self.read_json(relative) == js_value(value):
             self.log.unchanged.append(relative)
             return
-        if write_atomic(path, dumps(value)):
+        if write_atomic(path, dumps(value), self.staging):
             self.log.written.append(relative)
         else:
             self.log.unchanged.append(relative)
@@ -89,3 +168,18 @@ class ApiWriter:
             if child.is_dir() and child.name not in keep and (child / "latest.json").exists():
                 shutil.rmtree(child)
                 self.log.removed.append(f"api/{child.name}/")
+
+
+def _usable_staging(root: Path) -> Path | None:
+    """The staging folder when it can be created on the data root's filesystem (rename must
+    stay atomic); else None, and temp files go beside their target (cleared by remove_debris,
+    never published)."""
+    staging = staging_dir(root)
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        staging.mkdir(exist_ok=True)
+        if staging.stat().st_dev == Path(root).stat().st_dev:
+            return staging
+    except OSError:  # parent not writable (e.g. the root is a mount point owned by someone else)
+        return None
+    return None
