@@ -1,9 +1,11 @@
 """`staktrakr serve`: serve a data root (api/, hourly/, 15min/, ...) over HTTP.
 
 The successor of the live `serve.js` redundancy server (LIVE-SYSTEM §7): same CORS and cache
-headers, plus HEAD, ETag/Last-Modified with 304 answers and a `/health` endpoint. Every request
-path is decoded exactly once and checked segment by segment before it touches the filesystem,
-so no spelling of `..`, backslash, NUL or symlink leads outside the root.
+headers, plus HEAD, ETag/Last-Modified with 304 answers, byte ranges (206/416) and a `/health`
+endpoint. Every request path is decoded exactly once and checked segment by segment before it
+touches the filesystem, so no spelling of `..`, backslash, NUL or symlink leads outside the root.
+A request the HTTP parser rejects (a 10,000-byte path, a raw NUL, garbage) gets a 400 and one
+log line, never a traceback: anyone can send those, and the log must not be theirs to flood.
 
 Other features add routes with `make_app(root, extra_routes=[web.get("/metrics", handler)])`,
 or with `app.router.add_get(...)` on the returned app: the file route is a catch-all that the
@@ -22,13 +24,14 @@ import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import click
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from aiohttp.web_request import BaseRequest
 
@@ -110,13 +113,64 @@ def _manifest_generated_at(root: Path) -> str | None:
 # -- files --------------------------------------------------------------------------------------
 
 
-async def _serve_file(request: web.Request) -> web.Response:
+async def _serve_file(request: web.Request) -> web.StreamResponse:
     root = request.app[ROOT_KEY]
     # raw_path, not match_info: aiohttp has already decoded the latter, and a second decode
     # (or none) is exactly how `%252e%252e` and `%2e%2e` traversals get through.
     relative = request_segments(request.rel_url.raw_path)
     path = await asyncio.to_thread(resolve_inside, root, relative)
-    return await asyncio.to_thread(_file_response, path, request.method, request)
+    info = await asyncio.to_thread(_regular_file_stat, path)
+    headers = {
+        "Cache-Control": CACHE_CONTROL,
+        "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), DEFAULT_CONTENT_TYPE),
+    }
+    # aiohttp's FileResponse answers from one open file (its ETag and length come from fstat of
+    # that file, so they agree with the body even when the exporter renames a new version into
+    # place meanwhile) and does the conditional requests, Range (206/416) and sendfile.
+    if _range_must_be_ignored(request, info):
+        return _WholeFile(path, headers=headers)
+    return web.FileResponse(path, headers=headers)
+
+
+def _regular_file_stat(path: Path) -> os.stat_result:
+    """Directories, FIFOs, sockets and devices are 404 (FileResponse would say 403, and opening
+    a FIFO someone left in the root would hang)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        raise web.HTTPNotFound() from None
+    if not stat.S_ISREG(info.st_mode):
+        raise web.HTTPNotFound()
+    return info
+
+
+def _etag_value(info: os.stat_result) -> str:
+    return f"{info.st_mtime_ns:x}-{info.st_size:x}"  # what web.FileResponse sends
+
+
+def _range_must_be_ignored(request: BaseRequest, info: os.stat_result) -> bool:
+    """RFC 9110 §13.1.5 and §14.2: a Range is ignored (whole file, 200) when its If-Range entity
+    tag is not the file's current one (aiohttp only evaluates If-Range dates, and would mix bytes
+    of two versions), and when it is not a single `bytes=` range (aiohttp would answer 416)."""
+    value = request.headers.get(hdrs.RANGE)
+    if value is None:
+        return False
+    unit, _, ranges = value.partition("=")
+    if unit.strip().lower() != "bytes" or "," in ranges:
+        return True
+    if_range = request.headers.get(hdrs.IF_RANGE, "").strip()
+    if if_range.startswith(('"', "W/")):
+        return if_range != f'"{_etag_value(info)}"'  # strong comparison; a weak tag never matches
+    return False
+
+
+class _WholeFile(web.FileResponse):
+    """A FileResponse that answers as if the request had no Range header."""
+
+    async def prepare(self, request: BaseRequest) -> Any:
+        headers = request.headers.copy()
+        headers.popall(hdrs.RANGE, None)
+        return await super().prepare(request.clone(headers=headers))
 
 
 def request_segments(raw_path: str) -> list[str]:
@@ -164,49 +218,6 @@ def resolve_inside(root: Path, segments: list[str]) -> Path:
     return target
 
 
-def _file_response(path: Path, method: str, request: BaseRequest) -> web.Response:
-    """Open once and answer from that one open file, so ETag, length and body always agree even
-    when the exporter renames a new version into place meanwhile."""
-    try:
-        # O_NONBLOCK: opening a FIFO someone left in the root must not hang a worker thread.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        raise web.HTTPNotFound() from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):  # directories: no listings
-            raise web.HTTPNotFound()
-        headers = {
-            "ETag": f'"{info.st_size:x}-{info.st_mtime_ns:x}"',
-            "Last-Modified": formatdate(info.st_mtime, usegmt=True),
-            "Cache-Control": CACHE_CONTROL,
-        }
-        if _not_modified(request, headers["ETag"], int(info.st_mtime)):
-            return web.Response(status=304, headers=headers)
-        headers["Content-Type"] = CONTENT_TYPES.get(path.suffix.lower(), DEFAULT_CONTENT_TYPE)
-        if method == "HEAD":
-            headers["Content-Length"] = str(info.st_size)
-            return web.Response(headers=headers)
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            body = handle.read()
-    except OSError:  # e.g. EIO, or the file vanished under a network filesystem
-        raise web.HTTPNotFound() from None
-    finally:
-        os.close(fd)
-    return web.Response(body=body, headers=headers)
-
-
-def _not_modified(request: BaseRequest, etag: str, mtime_s: int) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match (weak comparison) decides when present; otherwise
-    If-Modified-Since, at the one-second resolution of HTTP dates."""
-    candidates = request.if_none_match
-    if candidates is not None:
-        value = etag.strip('"')
-        return any(tag.value in ("*", value) for tag in candidates)
-    since = request.if_modified_since
-    return since is not None and mtime_s <= since.timestamp()
-
-
 # -- logging ------------------------------------------------------------------------------------
 
 
@@ -214,14 +225,53 @@ class RequestLogger(AbstractAccessLogger):
     """One INFO line per request: method, path (without query string, which may carry tokens), status."""
 
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if _is_parser_error_placeholder(request, response):
+            return  # the request could not be parsed: ServerErrorLog already wrote its one line
         self.logger.info("%s %s %s %.1fms", request.method, request.rel_url.raw_path, response.status, time * 1000)
+
+
+def _is_parser_error_placeholder(request: BaseRequest, response: web.StreamResponse) -> bool:
+    # aiohttp answers an unparsable request through a stand-in request whose method is UNKNOWN;
+    # a real request with that method never gets a 400 here (_method_guard answers it 405).
+    return request.method == "UNKNOWN" and response.status == 400
+
+
+class ServerErrorLog(logging.LoggerAdapter):
+    """The `logger` of aiohttp's request handler, which logs every request its HTTP parser
+    rejects with a full traceback (at ERROR, or DEBUG for a bad method). Those become one INFO
+    line on our logger, with the peer and a short, escaped reason; every other error (a bug in
+    a handler) keeps its traceback."""
+
+    def __init__(self, lines: logging.Logger, errors: logging.Logger | None = None):
+        super().__init__(errors or logging.getLogger("aiohttp.server"), {})
+        self.lines = lines
+
+    def log(self, level: int, msg: Any, *args: Any, exc_info: Any = None, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            peer = args[0] if args else "?"
+            self.lines.info("bad request from %s: %s %s", peer, exc_info.code, _one_line(exc_info))
+            return
+        super().log(level, msg, *args, exc_info=exc_info, **kwargs)
+
+
+def _one_line(exc: HttpProcessingError) -> str:
+    """`LineTooLong: Got more than 8190 bytes when reading: b'/aaaa…'` — the first line of the
+    parser's message, control characters escaped, at most 120 characters."""
+    lines = [line.strip() for line in str(exc.message or "").splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    if len(text) > 120:
+        text = text[:119] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 # -- running ------------------------------------------------------------------------------------
 
 
 async def _start(app: web.Application, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log_class=RequestLogger, access_log=log, handle_signals=False)
+    runner = web.AppRunner(
+        app, access_log_class=RequestLogger, access_log=log, logger=ServerErrorLog(log), handle_signals=False
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -108,7 +108,10 @@ def test_get_serves_the_file_with_cors_cache_and_validators(base: str, root: Pat
     assert headers["Content-Type"] == "application/json; charset=utf-8"
     assert int(headers["Content-Length"]) == manifest.stat().st_size
     assert headers["ETag"].startswith('"') and headers["ETag"].endswith('"')  # strong, not W/
-    assert parsedate_to_datetime(headers["Last-Modified"]).timestamp() == int(manifest.stat().st_mtime)
+    # Whole seconds, rounded up (aiohttp's FileResponse), so this date sent back as
+    # If-Modified-Since gives a 304.
+    assert 0 <= parsedate_to_datetime(headers["Last-Modified"]).timestamp() - manifest.stat().st_mtime < 1
+    assert headers["Accept-Ranges"] == "bytes"
 
 
 def test_nested_data_files_are_served(base: str, root: Path) -> None:
@@ -176,6 +179,59 @@ def test_a_new_version_of_a_file_gets_a_new_etag(base: str, root: Path) -> None:
 def test_symlink_inside_the_root_is_followed(base: str, root: Path) -> None:
     reply = fetch(base, "/api/alias.json")
     assert reply.status == 200 and reply.body == (root / "api/manifest.json").read_bytes()
+
+
+# -- byte ranges ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("range_header", "first", "last"),
+    [("bytes=0-9", 0, 9), ("bytes=100-", 100, None), ("bytes=-25", -25, None), ("bytes=0-999999", 0, None)],
+)
+def test_a_range_gets_206_with_just_those_bytes(base: str, root: Path, range_header: str, first: int, last: int | None) -> None:
+    whole = (root / "api/manifest.json").read_bytes()
+    expected = whole[first:] if last is None else whole[first : last + 1]
+    reply = fetch(base, "/api/manifest.json", headers={"Range": range_header})
+    assert reply.status == 206 and reply.body == expected
+    start = first % len(whole)
+    assert reply.headers["Content-Range"] == f"bytes {start}-{start + len(expected) - 1}/{len(whole)}"
+    assert int(reply.headers["Content-Length"]) == len(expected)
+    assert reply.headers["Cache-Control"] == "public, max-age=300"
+    assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert_cors(reply.headers)
+
+
+def test_an_unsatisfiable_range_gets_416_with_the_length(base: str, root: Path) -> None:
+    size = (root / "api/manifest.json").stat().st_size
+    for header in (f"bytes={size}-", f"bytes={size + 100}-{size + 200}", "bytes=9-3"):
+        reply = fetch(base, "/api/manifest.json", headers={"Range": header})
+        assert reply.status == 416 and reply.body == b"", header
+        assert reply.headers["Content-Range"] == f"bytes */{size}"
+        assert_cors(reply.headers)
+
+
+def test_a_range_is_ignored_when_it_cannot_be_served_as_asked(base: str, root: Path) -> None:
+    whole = (root / "api/manifest.json").read_bytes()
+    etag = fetch(base, "/api/manifest.json").headers["ETag"]
+    resumed = fetch(base, "/api/manifest.json", headers={"Range": "bytes=10-19", "If-Range": etag})
+    assert resumed.status == 206 and resumed.body == whole[10:20]
+    # A client resuming an older version must get the whole new file, not a mix of the two.
+    for headers in (
+        {"Range": "bytes=10-19", "If-Range": '"an-older-version"'},
+        {"Range": "bytes=0-1,5-6"},  # several ranges: the whole file is the simple answer
+        {"Range": "items=0-1"},  # a unit we do not know
+    ):
+        reply = fetch(base, "/api/manifest.json", headers=headers)
+        assert reply.status == 200 and reply.body == whole, headers
+    assert fetch(base, "/no/such.json", headers={"Range": "bytes=0-1"}).status == 404
+    assert fetch(base, "/staktrakr.db", headers={"Range": "bytes=0-15"}).status == 404
+
+
+def test_a_range_of_head_and_conditional_requests_still_work(base: str, root: Path) -> None:
+    etag = fetch(base, "/api/manifest.json").headers["ETag"]
+    assert fetch(base, "/api/manifest.json", headers={"Range": "bytes=0-9", "If-None-Match": etag}).status == 304
+    head = fetch(base, "/api/manifest.json", method="HEAD", headers={"Range": "bytes=0-9"})
+    assert head.status == 206 and head.body == b"" and head.headers["Content-Length"] == "10"
 
 
 # -- methods --------------------------------------------------------------------------------------
@@ -275,6 +331,93 @@ def test_raw_malformed_request_lines_are_rejected(base: str, request_line: bytes
     status = int(reply.split(b" ", 2)[1])
     assert status in (400, 404) and SECRET.encode() not in reply
     assert fetch(base, "/api/manifest.json").status == 200
+
+
+def raw_send(base: str, data: bytes) -> bytes:
+    """Send bytes exactly as given and read the reply until the server closes."""
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+MALFORMED = {
+    "10,000-character path": b"GET /" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "raw NUL": b"GET /api/\x00manifest.json HTTP/1.1\r\nHost: x\r\n\r\n",
+    "garbage request line": b"\x16\x03\x01\x02\x00 hello there\r\n\r\n",
+    "not HTTP at all": b"HELLO WORLD\r\n\r\n",
+    "header too large": b"GET /api/manifest.json HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 20_000 + b"\r\n\r\n",
+    "newline in a header name": b"GET / HTTP/1.1\r\nHost: x\r\nBad\nName: 1\r\n\r\n",
+}
+
+
+def _log_lines(caplog: pytest.LogCaptureFixture, wait_for: int = 1) -> list[str]:
+    """Every line the logging system would print, tracebacks included (one record can be many)."""
+    deadline = time.monotonic() + 2
+    while len(caplog.records) < wait_for and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.1)  # anything a second record would add
+    formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    return [line for record in caplog.records for line in formatter.format(record).splitlines()]
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_a_malformed_request_gets_400_and_one_log_line(base: str, caplog: pytest.LogCaptureFixture, name: str) -> None:
+    caplog.set_level(logging.DEBUG)  # everything, from every logger
+    caplog.clear()
+    reply = raw_send(base, MALFORMED[name])
+    assert reply.startswith(b"HTTP/1.0 400 ") or reply.startswith(b"HTTP/1.1 400 "), reply[:100]
+    lines = _log_lines(caplog)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("INFO staktrakr.serve: bad request from 127.0.0.1: 400 ") and len(lines[0]) < 250
+    assert fetch(base, "/api/manifest.json").status == 200
+
+
+def test_a_flood_of_malformed_requests_cannot_flood_the_log(base: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.clear()
+    for _ in range(10):
+        for data in MALFORMED.values():
+            raw_send(base, data)
+    lines = _log_lines(caplog, wait_for=10 * len(MALFORMED))
+    assert len(lines) == 10 * len(MALFORMED)
+    assert not any("Traceback" in line for line in lines)
+
+
+def test_a_bug_in_a_handler_still_logs_its_traceback(root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("a bug worth a traceback")
+
+    caplog.set_level(logging.INFO)
+    with serve_in_thread(make_app(root, extra_routes=[web.get("/broken", broken)])) as url:
+        assert fetch(url, "/broken").status == 500
+        lines = _log_lines(caplog, wait_for=2)
+    assert any(line.startswith("Traceback") for line in lines) and any("a bug worth a traceback" in line for line in lines)
+
+
+@pytest.mark.timeout(60)
+def test_the_serve_command_prints_one_line_per_malformed_request(root: Path) -> None:
+    exe = shutil.which("staktrakr", path=str(Path(sys.executable).parent)) or "staktrakr"
+    proc = subprocess.Popen([exe, "serve", "--dir", str(root), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        url = _read_line(proc, timeout=20).split(" on ", 1)[1].split("/ ", 1)[0]
+        for data in MALFORMED.values():
+            raw_send(url, data)
+        assert fetch(url, "/api/manifest.json").status == 200
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    lines = err.splitlines()
+    assert len([line for line in lines if "bad request from 127.0.0.1: 400" in line]) == len(MALFORMED), err
+    assert len(lines) == len(MALFORMED) + 1, err  # and the one access line of the good request
+    assert "Traceback" not in err
 
 
 def test_a_fifo_in_the_root_does_not_hang_the_server(base: str, root: Path) -> None:
