@@ -47,10 +47,12 @@ class Source:
     coin: str
 
 
-def load_sources(sets: str | None = None) -> list[Source]:
+def load_sources(sets: str | None = None, root: Path | None = None) -> list[Source]:
     """Every sample page and held-out page with its dealer and coin (from its truth.json).
-    `sets`: comma-separated names to use ("sites,heldout,heldout2"); default all of them."""
-    roots = [ROOT / "staktrakr" / "samples" / "sites", *sorted((ROOT / "tests" / "fixtures").glob("heldout*"))]
+    `sets`: comma-separated names to use ("sites,heldout,heldout2"); default all of them.
+    `root`: the checkout to take them from (default this one)."""
+    root = root or ROOT
+    roots = [root / "staktrakr" / "samples" / "sites", *sorted((root / "tests" / "fixtures").glob("heldout*"))]
     if sets:
         wanted = set(sets.split(","))
         roots = [r for r in roots if r.name in wanted]
@@ -467,9 +469,8 @@ class Runner:
         return outcome
 
 
-def _worker(conn: Any, seed: int, max_size: int, sets: str | None) -> None:
+def _worker(conn: Any, seed: int, max_size: int, sources: list[Source]) -> None:
     sys.setrecursionlimit(1000)  # the default, whatever the parent did
-    sources = load_sources(sets)
     runner = Runner()
     while True:
         index = conn.recv()
@@ -479,9 +480,9 @@ def _worker(conn: Any, seed: int, max_size: int, sets: str | None) -> None:
 
 
 class _Slot:
-    def __init__(self, ctx: Any, seed: int, max_size: int, sets: str | None) -> None:
+    def __init__(self, ctx: Any, seed: int, max_size: int, sources: list[Source]) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, seed, max_size, sets), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child, seed, max_size, sources), daemon=True)
         self.proc.start()
         child.close()
         self.index: int | None = None
@@ -505,7 +506,7 @@ class _Slot:
 def run_all(args: argparse.Namespace, sources: list[Source]) -> tuple[list[Outcome], float, bool]:
     ctx = mp.get_context("fork")
     Runner()  # import the project before forking: every worker, restarted ones too, runs the same code
-    slots = [_Slot(ctx, args.seed, args.max_size, args.sets) for _ in range(max(1, args.jobs))]
+    slots = [_Slot(ctx, args.seed, args.max_size, sources) for _ in range(max(1, args.jobs))]
     pending = iter(range(args.count))
     outcomes: list[Outcome] = []
     started = time.monotonic()
@@ -533,14 +534,14 @@ def run_all(args: argparse.Namespace, sources: list[Source]) -> tuple[list[Outco
                 outcomes.append(conn.recv())
             except EOFError:  # the worker died (out of memory, a crash in C)
                 outcomes.append(_lost(sources, args, slot, "WorkerDied", "the worker process died"))
-                slots[slots.index(slot)] = slot = _Slot(ctx, args.seed, args.max_size, args.sets)
+                slots[slots.index(slot)] = slot = _Slot(ctx, args.seed, args.max_size, sources)
             feed(slot)
         now = time.monotonic()
         for i, slot in enumerate(slots):
             if slot.index is not None and now - slot.started > args.page_timeout:
                 outcomes.append(_lost(sources, args, slot, None, None))
                 slot.stop(kill=True)
-                slots[i] = _Slot(ctx, args.seed, args.max_size, args.sets)
+                slots[i] = _Slot(ctx, args.seed, args.max_size, sources)
                 feed(slots[i])
         if now - last_report > 30:
             last_report = now
@@ -613,9 +614,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-timeout", type=float, default=60, help="kill a page still running after this long")
     parser.add_argument("--max-size", type=int, default=5_000_000, help="largest page the mutations make")
     parser.add_argument("--sets", default=None, help="page sets to mangle, e.g. sites,heldout,heldout2 (default: all)")
+    parser.add_argument("--pages-from", type=Path, default=None, help="another checkout to take the pages from (same pages, other code)")
     parser.add_argument("--only", type=int, default=None, help="replay one page and print its steps")
     args = parser.parse_args(argv)
-    sources = load_sources(args.sets)
+    sources = load_sources(args.sets, args.pages_from)
     if args.only is not None:
         case = make_case(args.seed, args.only, sources, max_size=args.max_size)
         print(case.describe())
