@@ -243,13 +243,13 @@ class RetailSpider(scrapy.Spider):
         if settled is not None:
             self._count_settle(target, settled)
         if not meta.get("browser") and profile.browser is None:
-            rereads = list(self._browser_rereads(target, meta, result, response))
-            if rereads:
-                for request in rereads:
-                    yield request
+            browser_request = self._browser_request_instead(target, meta, result, response)
+            if browser_request is not None:
+                yield browser_request
                 return
-        elif "probe_static" in meta:
-            self._conclude_probe(target, meta["probe_static"], result)
+        elif "static_reading" in meta:
+            for request in self._compare_with_static(target, meta["static_reading"], result, probe=bool(meta.get("render_probe"))):
+                yield request
         if meta.get("browser") and result.method and not result.method.startswith("browser"):
             result.method = f"browser+{result.method}"
         if settled is not None:
@@ -259,42 +259,43 @@ class RetailSpider(scrapy.Spider):
         for output in self.outcome(target, meta, response.url, result, http_status=response.status):
             yield output
 
-    def _browser_rereads(self, target: Target, meta: dict[str, Any], result: ExtractionResult, response: Response) -> Iterator[scrapy.Request]:
-        """Browser requests instead of storing this static outcome, when the rendered page decides."""
+    def _browser_request_instead(self, target: Target, meta: dict[str, Any], result: ExtractionResult, response: Response) -> scrapy.Request | None:
+        """A browser request instead of storing this static outcome, when the rendered page decides."""
         vendor, slug = target.vendor, target.coin.slug
-        provisional: list[tuple[Target, dict[str, Any]]] = []
         why = static_page_needs_browser(result, response.status, response.body)
-        if why:
-            self.render_modes.learn(vendor, BROWSER, f"{slug}: {why}")
-            provisional = self.render_modes.take_provisional(vendor)
-        elif meta.get("render_probe"):
-            why = "a static probe of a dealer learned to need the browser; comparing with the rendered page"
-        elif self.render_modes.needs_browser(vendor) and response.status < 400:
+        compare = bool(why)
+        if not why and meta.get("render_probe"):
+            why, compare = "a static probe of a dealer that needed the browser; comparing with the rendered page", True
+        if not why and self.render_modes.needs_browser(vendor) and response.status < 400:
             why = "the dealer turned out to render with JavaScript while this page was downloading"
         if not why:
             if response.status < 400 and result.status is not Status.blocked:
                 self.render_modes.note_provisional(vendor, (target, _carried(meta)))
-            return
+            return None
         self.logger.info("%s %s: %s; reading it in the browser", vendor, slug, why)
         self.crawler.stats.inc_value("staktrakr/browser_refetch")
         # proxy tiers: the browser goes through the tier the static page came through
         request = self.request_for(target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started"))
-        if meta.get("render_probe"):
-            request.meta["probe_static"] = (result.status, result.price, result.in_stock)
-        yield request
-        for earlier, carried in provisional:
+        if compare:
+            request.meta["static_reading"] = (result.status, result.price, result.in_stock)
+            request.meta["render_probe"] = bool(meta.get("render_probe"))
+        return request
+
+    def _compare_with_static(self, target: Target, static: tuple[Any, ...], result: ExtractionResult, *, probe: bool) -> Iterator[scrapy.Request]:
+        """The rendered page against what its static HTML said: the dealer needs the browser only
+        when they differ. Targets read statically before that are read again in the browser."""
+        vendor, slug = target.vendor, target.coin.slug
+        if (result.status, result.price, result.in_stock) == static:
+            if probe:
+                self.render_modes.learn(vendor, STATIC, f"{slug}: the static HTML reads the same as the rendered page")
+            return
+        self.render_modes.learn(vendor, BROWSER, f"{slug}: the rendered page reads differently from its static HTML")
+        for earlier, carried in self.render_modes.take_provisional(vendor):
             self.logger.info("%s %s: read statically before the dealer needed the browser; reading it again", vendor, earlier.coin.slug)
             self.crawler.stats.inc_value("staktrakr/browser_reread")
             again = self.request_for(earlier, carried["url_index"], browser=True, proxy_tier=carried.get("proxy_tier", 0))
             again.meta["reread"] = True
             yield again
-
-    def _conclude_probe(self, target: Target, static: tuple[Any, ...], result: ExtractionResult) -> None:
-        rendered = (result.status, result.price, result.in_stock)
-        if rendered == static:
-            self.render_modes.learn(target.vendor, STATIC, f"{target.coin.slug}: the static HTML reads the same as the rendered page")
-        else:
-            self.render_modes.learn(target.vendor, BROWSER, f"{target.coin.slug}: the static HTML still reads differently from the rendered page")
 
     def _count_settle(self, target: Target, settled: SettledPage) -> None:
         stats = self.crawler.stats

@@ -73,9 +73,14 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 # -- browser (scrapy-playwright), only for requests that ask for it -------------------------
-# Renderer processes Chromium may start; pages beyond it share them (memory, not speed, is the
-# scarce part on a poller: a page's scripts are small).
-STAKTRAKR_BROWSER_RENDERERS = 1
+# Browser, renderer and network in one Chromium process (the last 90 MB of the table below).
+# Not with PROXY_TIERS: contexts with their own proxy lose pages in that mode (measured), so the
+# browser then runs its usual processes. A crash takes the whole browser down; scrapy-playwright
+# starts a new one and the pages in flight become `error` rows for the retry pass.
+STAKTRAKR_BROWSER_SINGLE_PROCESS = True
+# Node.js options of the Playwright driver process (unless NODE_OPTIONS is already set): a small
+# heap and no JIT; it only relays messages between Scrapy and Chromium.
+STAKTRAKR_BROWSER_DRIVER_NODE_OPTIONS = "--max-old-space-size=64 --max-semi-space-size=1 --jitless"
 
 
 def _chromium_binary() -> str:
@@ -95,11 +100,15 @@ DOWNLOAD_HANDLERS = {
 }
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-# Debian's chromium-headless-shell (the headless-only build: no GPU stack, smaller processes)
-# when installed, else the full chromium. Measured on 120 browser pages (benchmarks/
-# browser_memory.py): full chromium with a renderer per page 1.79 GB peak RSS for the process
-# tree; the shell with one shared renderer, no zygote and the GPU thread in the browser process
-# is the one that stays under 600 MB (the figures are in the README).
+# Debian's chromium-headless-shell (the headless-only build) when installed, else chromium.
+# Peak RSS of the whole process tree (Scrapy, the Playwright driver, every Chromium process) over
+# 120 browser pages, benchmarks/browser_memory.py, 4 pages at a time:
+#   chromium, a renderer per page, a driver per URL scheme (before)          1,790 MB
+#   one driver; headless shell, one renderer, no zygote, GPU in the browser    791 MB
+#   + V8 lite mode (no optimising compiler: dealer pages' scripts are small)   700 MB
+#   + network service in the browser process                                  635 MB, flat
+#   + --single-process (STAKTRAKR_BROWSER_SINGLE_PROCESS)                     547 MB, flat
+# Drop "--js-flags=..." on a machine with memory to spare and heavy storefront scripts.
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": _chromium_binary(),
     "headless": True,
@@ -111,11 +120,13 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--disable-sync",
         "--no-first-run",
         "--disable-dev-shm-usage",
-        "--no-zygote",
-        "--in-process-gpu",
-        f"--renderer-process-limit={STAKTRAKR_BROWSER_RENDERERS}",
         "--disable-extensions",
         "--mute-audio",
+        "--no-zygote",
+        "--in-process-gpu",
+        "--renderer-process-limit=1",
+        "--enable-features=NetworkServiceInProcess2",
+        "--js-flags=--lite-mode --max-semi-space-size=1",
     ],
 }
 # One browser; one context per network path (direct, each proxy tier). Browser pages obey the

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import re
 import threading
 import weakref
@@ -139,8 +140,8 @@ def static_page_needs_browser(result: ExtractionResult, http_status: int, html: 
         return None
     if result.status is Status.no_price and result.client_rendered:
         return "no price in the static HTML; the page builds it with JavaScript"
-    if not _SCRIPT.search(html or b""):
-        return None
+    if not _SCRIPT.search(html or b"") or b"</html>" not in (html or b"")[-2000:].lower():
+        return None  # no scripts, or a cut download: the browser would read the same
     if result.status is Status.no_price:
         return "no price in the static HTML, and the page runs scripts"
     if result.price is not None and read_from_hints(result):
@@ -154,13 +155,33 @@ def static_page_needs_browser(result: ExtractionResult, http_status: int, html: 
 _ASYNC_HANDLER = inspect.iscoroutinefunction(ScrapyPlaywrightDownloadHandler.download_request)
 
 
+_HANDLERS: weakref.WeakKeyDictionary[Any, DealerAwareDownloadHandler] = weakref.WeakKeyDictionary()
+
+
 class DealerAwareDownloadHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's handler, which first lets the request decide how it is fetched.
 
     Requests wait in their dealer's download slot; a request carrying `meta["decide_render"]`
     has it called right before its download starts, so a dealer found to need the browser a
     moment ago sends its queued targets straight to the browser.
+
+    One instance serves both schemes: Scrapy builds a handler per scheme, and each
+    scrapy-playwright handler starts its own Playwright driver (a Node.js process of ~80 MB)
+    even when no page of its scheme is ever fetched.
     """
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DealerAwareDownloadHandler:
+        handler = _HANDLERS.get(crawler)
+        if handler is None:
+            node_options = crawler.settings.get("STAKTRAKR_BROWSER_DRIVER_NODE_OPTIONS")
+            if node_options:  # read by the Playwright driver, a child Node.js process started later
+                os.environ.setdefault("NODE_OPTIONS", node_options)
+            handler = _HANDLERS[crawler] = cls(crawler)
+            handler._closing = False
+            if _single_process(crawler.settings):
+                handler.config.launch_options["args"] = [*handler.config.launch_options.get("args", ()), "--single-process"]
+        return handler
 
     if _ASYNC_HANDLER:
 
@@ -168,11 +189,37 @@ class DealerAwareDownloadHandler(ScrapyPlaywrightDownloadHandler):
             _decide(request)
             return await super().download_request(request)
 
+        async def close(self) -> None:  # type: ignore[override]
+            if not self._closing:  # once, though registered for two schemes
+                self._closing = True
+                await super().close()
+
     else:
 
         def download_request(self, request: Any, spider: Any) -> Any:  # type: ignore[override]
             _decide(request)
             return super().download_request(request, spider)
+
+        def close(self) -> Any:  # type: ignore[override]
+            if self._closing:
+                from twisted.internet import defer
+
+                return defer.succeed(None)
+            self._closing = True
+            return super().close()
+
+
+def _single_process(settings: Any) -> bool:
+    """STAKTRAKR_BROWSER_SINGLE_PROCESS, except with proxy tiers: Chromium's --single-process
+    mode loses pages (TargetClosedError, hangs) once contexts with their own proxy exist."""
+    if not settings.getbool("STAKTRAKR_BROWSER_SINGLE_PROCESS"):
+        return False
+    try:
+        from ..config import config_from_settings
+
+        return not config_from_settings(settings).PROXY_TIERS
+    except StaktrakrError:
+        return False
 
 
 def _decide(request: Any) -> None:

@@ -189,16 +189,21 @@ CLEAR_OVERLAYS_SCRIPT = r"""() => {
 }"""
 
 # Scroll through the page once, as a reader would, so sections loaded on scroll appear.
+# Each position is held until two frames were drawn (intersection observers run per frame, and a
+# busy machine draws late), the bottom a little longer.
 SCROLL_SCRIPT = """async (maxSteps) => {
+  const frames = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   const pause = (ms) => new Promise((done) => setTimeout(done, ms));
   const step = Math.max(200, Math.floor(window.innerHeight * 0.9));
   let steps = 0;
   for (let y = step; y < document.documentElement.scrollHeight && steps < maxSteps; y += step, steps++) {
     window.scrollTo(0, y);
-    await pause(60);
+    await frames();
+    await pause(40);
   }
   window.scrollTo(0, document.documentElement.scrollHeight);
-  await pause(60);
+  await frames();
+  await pause(200);
   window.scrollTo(0, 0);
   return steps;
 }"""
@@ -306,6 +311,7 @@ async def read_settled_page(
     loop = asyncio.get_running_loop()
     previous: Any = object()
     same_since = started
+    scrolls = 0
     while True:
         now = time.monotonic()
         try:
@@ -344,12 +350,15 @@ async def read_settled_page(
         if now >= deadline:
             settled.stopped = f"gave up after {pacing.max_wait_ms} ms" + (" (placeholders still shown)" if snapshot["placeholder"] else "")
             break
-        if not settled.scrolled:
+        # Scroll through once at the start, and once more if the page is calm but unanswered
+        # (a section that loads on scroll may have missed the first pass).
+        if not settled.scrolled or (scrolls < 2 and calm and not verdict.answered and elapsed_ms >= pacing.no_answer_ms / 2):
             try:
                 await page.evaluate(SCROLL_SCRIPT, MAX_SCROLL_STEPS)
             except Exception as exc:  # noqa: BLE001
                 settled.errors.append(_first_line(exc))
             settled.scrolled = True
+            scrolls += 1
             continue
         await asyncio.sleep(max(0.0, min(pacing.poll_ms / 1000, deadline - time.monotonic())))
     settled.waited_ms = int((time.monotonic() - started) * 1000)
