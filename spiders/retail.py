@@ -15,7 +15,7 @@ import itertools
 import os
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -75,6 +75,8 @@ class RetailSpider(scrapy.Spider):
             self.argument_error = f"-a only={only!r}: the only supported value is 'failed'"
         self.only_failed = only == "failed"
         self.targets: list[Target] = []
+        self._open: Counter[str] = Counter()  # targets of each dealer without a final outcome yet
+        self._held: dict[str, list[tuple[RetailPriceItem, Target, dict[str, Any]]]] = defaultdict(list)
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -146,6 +148,7 @@ class RetailSpider(scrapy.Spider):
         self.logger.info(
             "crawling %d targets at %d dealers", len(self.targets), len({t.vendor for t in self.targets})
         )
+        self._open = Counter(t.vendor for t in self.targets)
         for target in _interleave(self.targets):
             yield self.request_for(target, 0)
 
@@ -254,8 +257,6 @@ class RetailSpider(scrapy.Spider):
             result.method = f"browser+{result.method}"
         if settled is not None:
             result.reason = f"{result.reason or ''}; browser read after {settled.waited_ms / 1000:.1f} s ({settled.stopped})".lstrip("; ")
-        if meta.get("reread"):
-            result.reason = f"read again in the browser (the dealer renders with JavaScript): {result.reason}"
         for output in self.outcome(target, meta, response.url, result, http_status=response.status):
             yield output
 
@@ -269,8 +270,6 @@ class RetailSpider(scrapy.Spider):
         if not why and self.render_modes.needs_browser(vendor) and response.status < 400:
             why = "the dealer turned out to render with JavaScript while this page was downloading"
         if not why:
-            if response.status < 400 and result.status is not Status.blocked:
-                self.render_modes.note_provisional(vendor, (target, _carried(meta)))
             return None
         self.logger.info("%s %s: %s; reading it in the browser", vendor, slug, why)
         self.crawler.stats.inc_value("staktrakr/browser_refetch")
@@ -290,12 +289,7 @@ class RetailSpider(scrapy.Spider):
                 self.render_modes.learn(vendor, STATIC, f"{slug}: the static HTML reads the same as the rendered page")
             return
         self.render_modes.learn(vendor, BROWSER, f"{slug}: the rendered page reads differently from its static HTML")
-        for earlier, carried in self.render_modes.take_provisional(vendor):
-            self.logger.info("%s %s: read statically before the dealer needed the browser; reading it again", vendor, earlier.coin.slug)
-            self.crawler.stats.inc_value("staktrakr/browser_reread")
-            again = self.request_for(earlier, carried["url_index"], browser=True, proxy_tier=carried.get("proxy_tier", 0))
-            again.meta["reread"] = True
-            yield again
+        yield from self._read_held_in_browser(vendor)
 
     def _count_settle(self, target: Target, settled: SettledPage) -> None:
         stats = self.crawler.stats
@@ -343,18 +337,55 @@ class RetailSpider(scrapy.Spider):
             http_status=http_status,
             elapsed_ms=int((time.monotonic() - meta.get("started", time.monotonic())) * 1000),
         )
+        if self._provisional(target, meta, result, http_status):
+            # Held until the dealer's first rendered page says whether static HTML can be trusted.
+            self._held[target.vendor].append((item, target, meta))
+        else:
+            yield from self._deliver(item, target, meta, result)
+        yield from self._target_done(target.vendor)
+
+    def _deliver(self, item: RetailPriceItem, target: Target, meta: dict[str, Any], result: ExtractionResult) -> Iterator[Any]:
         # -- vision: attach the screenshot of this visit, or visit once more with the browser --
-        screenshot = meta.get("screenshot") if http_status is not None else None
+        screenshot = meta.get("screenshot") if item.get("http_status") is not None else None
         if screenshot and os.path.isfile(screenshot):
             item["screenshot"] = screenshot
         elif self.vision.active and not meta.get("browser") and result.status.value in VISION_STATUSES:
             if self.vision.take_extra_visit():
-                yield self.request_for(target, index, browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started")).replace(
+                yield self.request_for(target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started")).replace(
                     callback=self.screenshot_taken, errback=self.screenshot_failed, cb_kwargs={"item": item}
                 )
                 return
         # -- end vision --
         yield item
+
+    # -- dealers whose need for the browser is not known yet ---------------------------------------
+
+    def _provisional(self, target: Target, meta: dict[str, Any], result: ExtractionResult, http_status: int | None) -> bool:
+        """A static answer of a dealer no profile or earlier run has classified: a script may still
+        change what it says, which only the dealer's rendered pages can tell."""
+        return (
+            not meta.get("browser")
+            and http_status is not None
+            and result.status not in (Status.blocked, Status.error)
+            and self.context.profile(target.vendor).browser is None
+            and not self.render_modes.known(target.vendor)
+        )
+
+    def _target_done(self, vendor: str) -> Iterator[Any]:
+        """Count a target of `vendor` as finished; with the dealer's last one, release what was held."""
+        self._open[vendor] -= 1
+        if self._open[vendor] <= 0:
+            for item, target, meta in self._held.pop(vendor, []):
+                self.render_modes.learn_static_enough(vendor)
+                yield from self._deliver(item, target, meta, ExtractionResult(status=Status(item["status"])))
+
+    def _read_held_in_browser(self, vendor: str) -> Iterator[scrapy.Request]:
+        """The dealer needs the browser: what its static HTML said was never stored; read it again."""
+        for item, target, meta in self._held.pop(vendor, []):
+            self.logger.info("%s %s: read statically before the dealer needed the browser; reading it in the browser", vendor, target.coin.slug)
+            self.crawler.stats.inc_value("staktrakr/browser_reread")
+            self._open[vendor] += 1
+            yield self.request_for(target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started"))
 
     # vision: the extra browser visit of a static page, only for its screenshot
     def screenshot_taken(self, response: Response, item: RetailPriceItem) -> Any:
@@ -367,10 +398,6 @@ class RetailSpider(scrapy.Spider):
         item = failure.request.cb_kwargs["item"]
         self.logger.warning("%s %s: screenshot visit failed: %s", item["vendor"], item["coin_slug"], failure.getErrorMessage()[:200])
         yield item
-
-
-def _carried(meta: dict[str, Any]) -> dict[str, Any]:
-    return {"url_index": meta["url_index"], "proxy_tier": meta.get("proxy_tier", 0)}
 
 
 def _settled_page(meta: dict[str, Any]) -> SettledPage | None:

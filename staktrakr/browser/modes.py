@@ -46,9 +46,6 @@ class RenderModes:
         self._modes: dict[str, str] | None = None
         self._probes_due: set[str] = set()
         self._remembered: set[tuple[str, str]] = set()
-        # Targets of dealers with no mode yet whose static HTML answered in this run: re-read in
-        # the browser should the dealer turn out to render with JavaScript.
-        self._provisional: dict[str, list[Any]] = {}
 
     @classmethod
     def of(cls, crawler: Any) -> RenderModes:
@@ -87,15 +84,15 @@ class RenderModes:
         with self._lock:
             return self._load().get(vendor) == BROWSER
 
-    def note_provisional(self, vendor: str, entry: Any) -> None:
-        """A static answer of a dealer whose mode nobody has learned yet."""
+    def known(self, vendor: str) -> bool:
+        """A mode was learned for `vendor`, in this run or an earlier one."""
         with self._lock:
-            if vendor not in self._load():
-                self._provisional.setdefault(vendor, []).append(entry)
+            return vendor in self._load()
 
-    def take_provisional(self, vendor: str) -> list[Any]:
-        with self._lock:
-            return self._provisional.pop(vendor, [])
+    def learn_static_enough(self, vendor: str) -> None:
+        """Every target of `vendor` in this run read the same statically: remember it as static."""
+        if not self.known(vendor):
+            self.learn(vendor, STATIC, "every page of the run answered in its static HTML")
 
     def learn(self, vendor: str, mode: str, reason: str) -> None:
         """Switch `vendor` for the rest of the run and remember it (and when) in the database."""
