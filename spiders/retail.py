@@ -285,7 +285,9 @@ class RetailSpider(scrapy.Spider):
         when they differ. Targets read statically before that are read again in the browser."""
         vendor, slug = target.vendor, target.coin.slug
         if (result.status, result.price, result.in_stock) == static:
-            if probe:
+            # Only an in-stock price read the same both ways shows the static HTML is enough; a
+            # wrong product or a sold-out page reads the same either way and proves nothing.
+            if probe and result.status is Status.ok:
                 self.render_modes.learn(vendor, STATIC, f"{slug}: the static HTML reads the same as the rendered page")
             return
         self.render_modes.learn(vendor, BROWSER, f"{slug}: the rendered page reads differently from its static HTML")
