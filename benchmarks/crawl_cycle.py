@@ -1,10 +1,16 @@
 """Crawl-cycle benchmark: a simulated dealer farm on 127.0.0.1 crawled by the real spiders.
 
-    python benchmarks/crawl_cycle.py [--dealers 9] [--targets 20] [--latency 1.0 2.0] [--no-baseline]
+    python benchmarks/crawl_cycle.py [--dealers 9] [--browser-dealers 3] [--targets 20]
+                                     [--latency 1.0 2.0] [--render-delay 0.5 2.0] [--no-baseline]
 
-Prints the cycle wall time, the politeness lower bound (max over dealers of the sum of its
-page latencies divided by its allowed concurrency), their ratio, a one-page-at-a-time
-baseline on the same farm, and the crawl's peak RSS.
+The last --browser-dealers dealers are script-rendered storefronts: their tier table appears
+--render-delay seconds after `load` (a "Loading prices…" skeleton until then), so only a browser
+reads them. Two crawls run on one database: the first learns which dealers need the browser,
+the second is the steady state. For each it prints the cycle wall time, the politeness lower
+bound (max over dealers of the time its pages need — latency, plus the render delay of
+script-rendered pages, one download per target — divided by its allowed concurrency), their
+ratio, the most requests in flight at one dealer, how the pages were read, and the crawl's
+peak RSS; then a one-page-at-a-time baseline on the same farm.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import re
 import resource
 import subprocess
 import sys
@@ -31,19 +39,41 @@ TEMPLATES = ["apmex/ase.html", "jmbullion/ase.html", "sdbullion/ase.html", "monu
 DEALERS = [f"farm{i + 1:02d}" for i in range(len(TEMPLATES))]
 
 
-def build_farm(dealers: int, targets: int) -> tuple[dict[str, str], dict]:
+def script_rendered(html: str, delay_ms: int) -> str:
+    """The page as a client-rendered storefront: its body is built by a script `delay_ms` after
+    `load` (an empty app root with a skeleton until then)."""
+    body = re.search(r"(<body[^>]*>)(.*)(</body>)", html, re.DOTALL)
+    assert body is not None
+    content = re.sub(r"<script\b.*?</script>", "", body.group(2), flags=re.DOTALL)
+    script = (
+        "<script>window.addEventListener('load', function () { setTimeout(function () {"
+        f"document.getElementById('app').innerHTML = {json.dumps(content)};"
+        f"}}, {delay_ms}); }});</script>"
+    )
+    app = '<div id="app"><div class="skeleton">Loading&hellip;</div></div>'
+    return html[: body.start()] + body.group(1) + app + script + body.group(3) + html[body.end() :]
+
+
+def build_farm(dealers: int, browser_dealers: int, targets: int, render: tuple[float, float]) -> tuple[dict[str, str], dict, dict[str, float]]:
     pages: dict[str, str] = {}
     coins: dict = {}
+    render_s: dict[str, float] = {}  # per dealer: seconds its pages take to render after load
     coin = catalogue_coin("ase")
     assert coin is not None
-    for d, template in list(zip(DEALERS, TEMPLATES))[:dealers]:
+    rng = random.Random(7)
+    for n, (d, template) in enumerate(list(zip(DEALERS, TEMPLATES))[:dealers]):
         html = (SITES / template).read_text(encoding="utf-8")
         for i in range(targets):
-            pages[f"/{d}/p{i}.html"] = html
+            if n >= dealers - browser_dealers:
+                delay = rng.uniform(*render)
+                render_s[d] = render_s.get(d, 0.0) + delay
+                pages[f"/{d}/p{i}.html"] = script_rendered(html, int(delay * 1000))
+            else:
+                pages[f"/{d}/p{i}.html"] = html
     for i in range(targets):
         slug = f"bench-coin-{i}"
         coins[slug] = {"name": coin.name, "metal": "silver", "weight_oz": 1, "providers": []}
-    return pages, coins
+    return pages, coins, render_s
 
 
 def farm_plugin(folder: Path) -> str:
@@ -64,50 +94,67 @@ def farm_plugin(folder: Path) -> str:
     return str(folder)
 
 
+def crawl_once(label: str, env: dict[str, str], config: SiteConfig, render_s: dict[str, float], db_path: Path, concurrency: int) -> None:
+    config.served_latency.clear()
+    config.max_in_flight.clear()
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "retail", "-s", f"STAKTRAKR_DEALER_CONCURRENCY={concurrency}", "-s", "LOG_LEVEL=WARNING"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with Database.open_local(db_path) as db:
+        run = db.query("SELECT run_id, duration_s FROM poller_runs ORDER BY started_at DESC LIMIT 1")[0]
+        rows = db.query("SELECT vendor, status, method FROM price_snapshots WHERE run_id = ?", (run["run_id"],))
+    per_dealer = {d: (config.served_latency.get(d, 0.0) + render_s.get(d, 0.0)) / concurrency for d in config.served_latency}
+    bound = max(per_dealer.values())
+    browser = sum(1 for r in rows if (r["method"] or "").startswith("browser"))
+    ok = sum(r["status"] == "ok" for r in rows)
+    cycle = run["duration_s"]
+    print(f"-- {label}")
+    print(f"crawl exit {done.returncode}: {len(rows)} rows, {ok} ok, {browser} read in the browser; most in flight at one dealer: {max(config.max_in_flight.values())}")
+    print(f"process wall time:         {wall:7.1f} s  (incl. interpreter and Scrapy start-up)")
+    print(f"cycle wall time:           {cycle:7.1f} s  (spider opened -> closed, poller_runs.duration_s)")
+    print(f"politeness lower bound:    {bound:7.1f} s  (one download per target)")
+    print(f"ratio cycle / bound:       {cycle / bound:7.2f}   (process / bound: {wall / bound:.2f})")
+    print(f"peak RSS (largest child):  {rss_mb:7.0f} MB")
+    if done.returncode:
+        print(done.stderr[-2000:])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dealers", type=int, default=9)
+    parser.add_argument("--browser-dealers", type=int, default=3)
     parser.add_argument("--targets", type=int, default=20)
     parser.add_argument("--latency", type=float, nargs=2, default=(1.0, 2.0))
+    parser.add_argument("--render-delay", type=float, nargs=2, default=(0.5, 2.0))
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
 
-    pages, coins = build_farm(args.dealers, args.targets)
+    pages, coins, render_s = build_farm(args.dealers, args.browser_dealers, args.targets, tuple(args.render_delay))
     config = SiteConfig(latency=tuple(args.latency), pages=pages)
     with tempfile.TemporaryDirectory() as tmp, SampleSites(config) as sites:
         for slug, i in zip(coins, range(args.targets)):
             coins[slug]["providers"] = [{"id": d, "url": sites.url(f"{d}/p{i}.html")} for d in DEALERS[: args.dealers]]
         providers = Path(tmp) / "providers.json"
         providers.write_text(json.dumps({"coins": coins}), encoding="utf-8")
+        db_path = Path(tmp) / "bench.db"
         env = dict(os.environ, SCRAPY_SETTINGS_MODULE="staktrakr.settings", STAKTRAKR_PROVIDERS=str(providers),
-                   STAKTRAKR_DB=str(Path(tmp) / "bench.db"), POLLER_ID="bench",
+                   STAKTRAKR_DB=str(db_path), POLLER_ID="bench",
                    PYTHONPATH=os.pathsep.join(filter(None, [farm_plugin(Path(tmp)), os.environ.get("PYTHONPATH")])))
-        started = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "retail", "-s", f"STAKTRAKR_DEALER_CONCURRENCY={args.concurrency}", "-s", "LOG_LEVEL=WARNING"],
-                              env=env, capture_output=True, text=True)
-        wall = time.monotonic() - started
-        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        with Database.open_local(Path(tmp) / "bench.db") as db:
-            ok = db.query_value("SELECT COUNT(*) FROM price_snapshots WHERE status = 'ok'")
-            crawl_phase = db.query_value("SELECT duration_s FROM poller_runs")
-            total = db.query_value("SELECT COUNT(*) FROM price_snapshots")
-        bound = max(config.served_latency.values()) / args.concurrency
-        max_in_flight = max(config.max_in_flight.values())
-        print(f"farm: {args.dealers} dealers x {args.targets} targets, latency {args.latency[0]}-{args.latency[1]} s, {args.concurrency} per dealer")
-        print(f"crawl exit {done.returncode}: {total} rows stored, {ok} ok; max in flight at one dealer: {max_in_flight}")
-        print(f"process wall time:         {wall:7.1f} s  (incl. interpreter and Scrapy start-up)")
-        print(f"cycle wall time:           {crawl_phase:7.1f} s  (spider opened -> closed, poller_runs.duration_s)")
-        print(f"politeness lower bound:    {bound:7.1f} s")
-        print(f"ratio cycle / bound:       {crawl_phase / bound:7.2f}   (process / bound: {wall / bound:.2f})")
-        print(f"peak RSS of the crawl:     {rss_mb:7.0f} MB")
+        print(f"farm: {args.dealers} dealers ({args.browser_dealers} script-rendered, {args.render_delay[0]}-{args.render_delay[1]} s after load) "
+              f"x {args.targets} targets, latency {args.latency[0]}-{args.latency[1]} s, {args.concurrency} per dealer")
+        crawl_once("run 1: nothing known yet (learns which dealers need the browser)", env, config, render_s, db_path, args.concurrency)
+        crawl_once("run 2: steady state", env, config, render_s, db_path, args.concurrency)
         if not args.no_baseline:
-            config.served_latency.clear()
             started = time.monotonic()
             for path in pages:  # one page at a time, no delay at all: the old poller's shape
                 urllib.request.urlopen(sites.url(path), timeout=30).read()
             baseline = time.monotonic() - started
-            print(f"one-page-at-a-time:        {baseline:7.1f} s  ({baseline / wall:.1f}x the process wall time)")
+            print(f"one-page-at-a-time:        {baseline:7.1f} s  (static downloads only, render delays not counted)")
     return 0
 
 

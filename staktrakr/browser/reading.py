@@ -189,21 +189,21 @@ CLEAR_OVERLAYS_SCRIPT = r"""() => {
 }"""
 
 # Scroll through the page once, as a reader would, so sections loaded on scroll appear.
-# Each position is held until two frames were drawn (intersection observers run per frame, and a
-# busy machine draws late), the bottom a little longer.
+# Each position is held until a frame was drawn (intersection observers run per frame, and a busy
+# machine draws late), the bottom a little longer.
 SCROLL_SCRIPT = """async (maxSteps) => {
-  const frames = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const frames = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
   const pause = (ms) => new Promise((done) => setTimeout(done, ms));
   const step = Math.max(200, Math.floor(window.innerHeight * 0.9));
   let steps = 0;
   for (let y = step; y < document.documentElement.scrollHeight && steps < maxSteps; y += step, steps++) {
     window.scrollTo(0, y);
     await frames();
-    await pause(40);
+    await pause(30);
   }
   window.scrollTo(0, document.documentElement.scrollHeight);
   await frames();
-  await pause(200);
+  await pause(150);
   window.scrollTo(0, 0);
   return steps;
 }"""
@@ -315,7 +315,8 @@ async def read_settled_page(
     while True:
         now = time.monotonic()
         try:
-            settled.overlays_hidden += await page.evaluate(CLEAR_OVERLAYS_SCRIPT)
+            if settled.polls % 3 == 0:  # overlays come a moment after load; no need to look every poll
+                settled.overlays_hidden += await page.evaluate(CLEAR_OVERLAYS_SCRIPT)
             snapshot = await page.evaluate(COMPOSE_SCRIPT, MAX_COMPOSED_CHARS)
         except Exception as exc:  # noqa: BLE001 - a page that navigates away or crashes mid-poll
             settled.errors.append(_first_line(exc))
@@ -361,6 +362,10 @@ async def read_settled_page(
             scrolls += 1
             continue
         await asyncio.sleep(max(0.0, min(pacing.poll_ms / 1000, deadline - time.monotonic())))
+    try:  # once more for the screenshot that may follow: an overlay that came after the last look
+        settled.overlays_hidden += await page.evaluate(CLEAR_OVERLAYS_SCRIPT)
+    except Exception as exc:  # noqa: BLE001
+        settled.errors.append(_first_line(exc))
     settled.waited_ms = int((time.monotonic() - started) * 1000)
     if settled.errors:
         logger.debug("%s: while reading the page: %s", key, "; ".join(settled.errors))
