@@ -8,8 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# chromium + fonts-liberation: dealers whose prices are rendered by JavaScript (scrapy-playwright
-#   drives /usr/bin/chromium; no browser download at build time).
+# chromium-headless-shell + fonts-liberation: dealers whose prices are rendered by JavaScript
+#   (scrapy-playwright drives /usr/bin/chromium-headless-shell, the lean headless-only build; no
+#   browser download at build time).
 # cron: Debian's cron daemon. supercronic, the usual container cron, is packaged neither by Debian
 #   nor on PyPI; Debian's cron runs as root and starts each job as the crontab's owner.
 #   pam_loginuid cannot write /proc/self/loginuid in a container, and as a `required` session
@@ -19,7 +20,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # pin would break the build at the next Chromium advisory; the base image tag pins the release.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates chromium cron fonts-liberation git tini \
+    && apt-get install -y --no-install-recommends ca-certificates chromium-headless-shell cron fonts-liberation git tini \
     && rm -rf /var/lib/apt/lists/* /etc/cron.d/* /etc/cron.daily/* /etc/cron.hourly/* /etc/cron.monthly/* /etc/cron.weekly/* \
     && sed -i 's/^session\s\+required\s\+pam_loginuid\.so/session optional pam_loginuid.so/' /etc/pam.d/cron \
     && useradd --create-home --uid 10001 --shell /bin/bash staktrakr \

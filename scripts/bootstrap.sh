@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by scripts/demo.sh and scripts/test.sh:
-#   .venv with the package and its dev extras, Debian chromium and tinyproxy, the turso npm package.
+#   .venv with the package and its dev extras, Debian chromium (and its lean headless shell, which
+#   the crawl prefers) and tinyproxy, the turso npm package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ as_root() {
 # System packages: Chromium for dealers that need a browser, tinyproxy for the proxy-tier tests.
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromium-headless-shell ] || need+=(chromium-headless-shell)
 command -v tinyproxy >/dev/null || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || need+=(tinyproxy)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"

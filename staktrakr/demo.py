@@ -31,7 +31,7 @@ from .store import Database
 from .store.runs import recent_runs
 from .store.snapshots import count_by_source, newest_per_target
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = (Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium"))
 _STATUS_STYLE = {"ok": "green", "out_of_stock": "yellow", "wrong_product": "magenta", "blocked": "red", "no_price": "red", "error": "red"}
 
 
@@ -115,8 +115,8 @@ def run_demo(workdir: Path, *, browser: bool = True, vision: bool = False, conso
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    if browser and not CHROMIUM.exists():
-        console.print("[yellow]/usr/bin/chromium not found: skipping the pages that need a browser")
+    if browser and not any(path.exists() for path in CHROMIUM):
+        console.print("[yellow]no Chromium in /usr/bin: skipping the pages that need a browser")
         browser = False
     truth = [e for e in load_truth() if browser or not e.get("needs_browser")]
     with SampleSites() as sites, MetalPriceServer() as spot_api, GoldbackSite() as goldback, ExitStack() as extra:

@@ -36,7 +36,7 @@ def test_one_image_for_both_pollers_without_secrets() -> None:
     instructions = re.sub(r"\\\n\s*", " ", re.sub(r"(?m)^\s*#.*\n", "", text)).splitlines()
     assert instructions[0] == "FROM python:3.11-slim-bookworm"
     apt = next(line for line in instructions if "apt-get install" in line)
-    assert {"chromium", "fonts-liberation", "cron"} <= set(apt.split())
+    assert {"chromium-headless-shell", "fonts-liberation", "cron"} <= set(apt.split())
     assert "pip install --no-cache-dir /app" in text and "useradd" in text
     # no secret is given a value at build time
     assigned = {m.group(1) for line in instructions if line.startswith(("ENV ", "ARG ")) for m in re.finditer(r"(\w+)=", line)}
