@@ -20,7 +20,9 @@ CONCURRENT_REQUESTS = 64  # all dealers together; the per-dealer limits are the 
 # Hands the downloader requests of the least busy dealer first, so one slow dealer's queue
 # cannot hold every free downloader place.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
-RANDOMIZE_DOWNLOAD_DELAY = True
+# The delay between two requests to one dealer varies by ±50 % (Scrapy 2.19's replacement for
+# RANDOMIZE_DOWNLOAD_DELAY, which now warns on every crawl).
+DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
