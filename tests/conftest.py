@@ -63,6 +63,18 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
+def wrong_answers(truth: list[dict[str, Any]], rows: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
+    """Each page whose stored row (status, price, stock) is not its known answer, explained."""
+    wrong = []
+    for entry in truth:
+        row = rows[(entry["coin"], entry["dealer"])]
+        got = (row["status"], row["price"], None if row["in_stock"] is None else bool(row["in_stock"]))
+        want = (entry["expected"]["status"], entry["expected"]["price"], entry["expected"]["in_stock"])
+        if got != want:
+            wrong.append(f"{entry['path']} ({entry.get('case', '')}): got {got}, want {want} — {row['method']}: {row['reason']}")
+    return wrong
+
+
 def run_command(args: list[str], env: dict[str, str] | None = None, timeout: float = 240, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a console command of this project with the test's environment."""
     full_env = dict(os.environ)

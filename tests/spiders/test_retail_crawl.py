@@ -7,7 +7,7 @@ import pytest
 from staktrakr.samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 
-from ..conftest import needs_chromium, scrapy, staktrakr, write_json
+from ..conftest import needs_chromium, scrapy, staktrakr, write_json, wrong_answers
 
 TRUTH = load_truth()
 
@@ -41,13 +41,7 @@ def test_full_crawl_matches_the_known_answers(tmp_path, config):
     assert done.returncode == 0, done.stderr[-3000:]
     rows, runs = _rows(config.STAKTRAKR_DB)
     assert len(rows) == len(TRUTH)
-    wrong = []
-    for entry in TRUTH:
-        row = rows[(entry["coin"], entry["dealer"])]
-        got = (row["status"], row["price"], None if row["in_stock"] is None else bool(row["in_stock"]))
-        want = (entry["expected"]["status"], entry["expected"]["price"], entry["expected"]["in_stock"])
-        if got != want:
-            wrong.append(f"{entry['path']}: got {got}, want {want} ({row['method']}: {row['reason']})")
+    wrong = wrong_answers(TRUTH, rows)
     assert not wrong, "\n".join(wrong)
     # the JS pages went through Chromium, the static ones did not
     js = rows[("ase", "bullionexchanges")]

@@ -10,7 +10,7 @@ import pytest
 from staktrakr.samples.server import SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 
-from ..conftest import FIXTURES, needs_chromium, scrapy, write_json
+from ..conftest import FIXTURES, needs_chromium, scrapy, write_json, wrong_answers
 
 HELDOUT3 = FIXTURES / "heldout3"
 TRUTH = load_truth(HELDOUT3)
@@ -23,14 +23,7 @@ def _newest(db_path) -> dict[tuple[str, str], dict]:
 
 
 def _wrong(rows: dict[tuple[str, str], dict]) -> list[str]:
-    wrong = []
-    for entry in TRUTH:
-        row = rows[(entry["coin"], entry["dealer"])]
-        got = (row["status"], row["price"], None if row["in_stock"] is None else bool(row["in_stock"]))
-        want = (entry["expected"]["status"], entry["expected"]["price"], entry["expected"]["in_stock"])
-        if got != want:
-            wrong.append(f"{entry['path']} ({entry['case']}): got {got}, want {want} — {row['method']}: {row['reason']}")
-    return wrong
+    return wrong_answers(TRUTH, rows)
 
 
 @pytest.mark.browser
