@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from contextlib import ExitStack
 import shutil
 import subprocess
@@ -29,6 +30,7 @@ from .samples.metalprice import MetalPriceServer
 from .samples.server import SampleSites, load_truth, providers_for
 from .store import Database
 from .store.runs import recent_runs
+from .store.render_modes import learned_render_modes
 from .store.snapshots import count_by_source, newest_per_target
 
 CHROMIUM = (Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium"))
@@ -47,6 +49,16 @@ def crawl_env(workdir: Path, providers_file: Path, poller_id: str = "demo") -> d
         }
     )
     return env
+
+
+def browser_summary(rows: Any, modes: dict[str, dict[str, Any]]) -> str:
+    """How many pages were read in the browser, how long they took to settle, and which dealers
+    the crawl learned to need it."""
+    read = [r for r in rows if (r["method"] or "").startswith("browser")]
+    waits = [float(m.group(1)) for r in read if (m := re.search(r"browser read after ([\d.]+) s", r["reason"] or ""))]
+    learned = sorted(vendor for vendor, row in modes.items() if row["mode"] == "browser")
+    average = f", settled after {sum(waits) / len(waits):.1f} s on average (longest {max(waits):.1f} s)" if waits else ""
+    return f"read in the browser: {len(read)} pages{average}; dealers learned to need the browser: {', '.join(learned) or 'none'}"
 
 
 def run_crawl(spider: str, env: dict[str, str], total: int, console: Console, extra: list[str] | None = None) -> int:
@@ -166,6 +178,7 @@ def run_demo(workdir: Path, *, browser: bool = True, vision: bool = False, conso
                 f"{r['ok_count']} ok, {r['out_of_stock_count']} out of stock, {r['wrong_product_count']} wrong product, "
                 f"{r['blocked_count']} blocked, {r['no_price_count']} no price, {r['error_count']} error"
             )
+        console.print(browser_summary(stored.values(), learned_render_modes(db)))
         if vision:
             summary = ", ".join(f"{source or 'no vision answer'}: {n}" for source, n in count_by_source(db).items())
             calls = run[0].get("vision_calls") if run else None
