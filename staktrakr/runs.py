@@ -18,7 +18,6 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy import signals
-
 from scrapy.exceptions import CloseSpider
 
 from .crawl_context import CrawlContext
@@ -50,13 +49,14 @@ def report_storage_fault(crawler: Any, exc: BaseException) -> None:
     to do) and keep it for the run's status and exit code; a hundred rows refused by a full
     disk are one fault, not a hundred lines."""
     faults = _FAULTS.setdefault(crawler, [])
-    if not any(type(seen) is type(exc) for seen in faults):
-        if isinstance(exc, StaktrakrError):
-            store_logger.error("%s", exc)
-        else:  # not a fault we know: the traceback is what a developer needs
-            store_logger.error("row not stored: %s: %s", type(exc).__name__, exc, exc_info=exc)
-    faults.append(exc)
     crawler.stats.inc_value("staktrakr/storage_faults")
+    if any(type(seen) is type(exc) for seen in faults):
+        return  # said already; the first of each kind is kept
+    faults.append(exc)
+    if isinstance(exc, StaktrakrError):
+        store_logger.error("%s", exc)
+    else:  # not a fault we know: the traceback is what a developer needs
+        store_logger.error("row not stored: %s: %s", type(exc).__name__, exc, exc_info=exc)
 
 
 def first_storage_fault(crawler: Any) -> BaseException | None:
