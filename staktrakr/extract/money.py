@@ -15,11 +15,16 @@ _SPACES = re.compile(r"[\u00a0\u2007\u2009\u202f\u200b\u2060\s]+")
 _INT = r"\d{1,3}(?:,\d{3}){1,6}|\d{1,%d}" % MAX_NUMBER_DIGITS
 # "$" right after capitals is another dollar ("CA$", "C$", "AU$", "NZ$", "HK$", "MX$"): not a
 # US price. Amounts in euros, pounds or "CAD 87.88" never match at all.
-_AMOUNT = re.compile(
+_DOLLAR_AMOUNT = (
     r"(?P<neg>-\s*)?(?:(?<![A-Z])US\s*|(?<![A-Z]))\$\s*(?P<int>" + _INT + r")(?:\.(?P<cents>\d{1,2}))?(?!\d)(?![.,]\d)(?!\s*[kKmM]\b)"
-    r"|(?<!\d)(?P<int2>" + _INT + r")\.(?P<cents2>\d{2})\s*(?:USD|US\$)\b"
+)
+_AMOUNT = re.compile(
+    _DOLLAR_AMOUNT + r"|(?<!\d)(?P<int2>" + _INT + r")\.(?P<cents2>\d{2})\s*(?:USD|US\$)\b"
     r"|\bUSD\s*(?P<int3>" + _INT + r")\.(?P<cents3>\d{2})(?!\d)",
 )
+# Without "USD" or "US$" in a text only the first form can match, and it starts at a "$", "-" or
+# "U" only, where the others try every digit: a page of digits is read 20x faster.
+_AMOUNT_DOLLAR = re.compile(_DOLLAR_AMOUNT)
 
 # Words right before an amount that mean "this is not the unit price".
 _NOT_PRICE_BEFORE = re.compile(
@@ -41,14 +46,16 @@ def clean_text(text: str) -> str:
 
 
 def short_clean_text(text: str, limit: int) -> str | None:
-    """clean_text(text) when it is at most `limit` characters long, else None, without cleaning
-    all of a long text (the cleaned start of a text is the start of the cleaned text)."""
-    head = text[: 8 * limit + 256]
-    cleaned = clean_text(head)
-    if len(cleaned) > limit:
-        return None
-    if len(head) < len(text):
-        cleaned = clean_text(text)
+    """clean_text(text) when it is at most `limit` characters long, else None, in time bounded by
+    `limit` words whatever the size of `text` (a badge's text is short; a 2 MB text is not cleaned
+    for each element that holds it)."""
+    head = 8 * limit + 256
+    if len(text) > head and len(clean_text(text[:head])) > limit:
+        return None  # the cleaned start of a text is the start of the cleaned text: too long already
+    pieces = _SPACES.split(text, maxsplit=limit + 2)
+    if len(pieces) > limit + 2:
+        return None  # limit + 2 whitespace runs: the limit + 1 words between them are too long already
+    cleaned = " ".join(piece for piece in pieces if piece)
     return cleaned if len(cleaned) <= limit else None
 
 
@@ -74,13 +81,15 @@ def find_amounts(text: str) -> list[Amount]:
     amounts: list[Amount] = []
     if "$" not in text and "USD" not in text:
         return amounts  # every form of amount has one of them
-    for match in _AMOUNT.finditer(text):
+    pattern = _AMOUNT if "USD" in text or "US$" in text else _AMOUNT_DOLLAR
+    for match in pattern.finditer(text):
         if len(amounts) >= MAX_AMOUNTS:
             break
-        if match.group("neg"):
+        found = match.groupdict()
+        if found["neg"]:
             continue
-        whole = match.group("int") or match.group("int2") or match.group("int3")
-        cents = match.group("cents") or match.group("cents2") or match.group("cents3") or "0"
+        whole = found["int"] or found.get("int2") or found.get("int3")
+        cents = found["cents"] or found.get("cents2") or found.get("cents3") or "0"
         if len(cents) == 1:
             cents += "0"
         value = float(f"{whole.replace(',', '')}.{cents}")

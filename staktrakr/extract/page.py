@@ -308,9 +308,9 @@ class Page:
 
     @cached_property
     def product_title(self) -> str:
-        candidates = []
+        candidates: list[str] = []
         if self.product_root is not None:
-            candidates = [clean_text(h.text_content()) for h in self.product_root.iter("h1")]
+            candidates = [short_clean_text(h.text_content(), 200) or "" for h in self.product_root.iter("h1")]
         candidates = [c for c in candidates if 3 <= len(c) <= 200]
         if candidates:
             return candidates[0]
