@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -121,10 +122,13 @@ _QTY_WORDS = re.compile(r"(?i)qty|quantity|units?|coins?|pcs")
 _WORD_OR_DOLLAR = re.compile(r"[\w$]")
 
 
+_MAX_TIERS_ON_A_LINE = 40  # more tier labels on one line are not a table header
+
+
 def split_tiers(text: str) -> list[Tier]:
     """Several tier labels on one line: "1-24  25-99  100+"."""
-    parts = _TIER_LABEL.findall(text)
-    if len(parts) < 2:
+    parts = [m.group(0) for m in itertools.islice(_TIER_LABEL.finditer(text), _MAX_TIERS_ON_A_LINE + 1)]
+    if not 2 <= len(parts) <= _MAX_TIERS_ON_A_LINE:
         return []
     rest = _TIER_LABEL.sub("", text)
     if _WORD_OR_DOLLAR.search(_QTY_WORDS.sub("", rest)):
