@@ -106,7 +106,7 @@ def crawl_once(label: str, env: dict[str, str], config: SiteConfig, render_s: di
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     with Database.open_local(db_path) as db:
         run = db.query("SELECT run_id, duration_s FROM poller_runs ORDER BY started_at DESC LIMIT 1")[0]
-        rows = db.query("SELECT vendor, status, method FROM price_snapshots WHERE run_id = ?", (run["run_id"],))
+        rows = db.query("SELECT vendor, status, method, reason, elapsed_ms FROM price_snapshots WHERE run_id = ?", (run["run_id"],))
     per_dealer = {d: (config.served_latency.get(d, 0.0) + render_s.get(d, 0.0)) / concurrency for d in config.served_latency}
     bound = max(per_dealer.values())
     browser = sum(1 for r in rows if (r["method"] or "").startswith("browser"))
@@ -119,6 +119,10 @@ def crawl_once(label: str, env: dict[str, str], config: SiteConfig, render_s: di
     print(f"politeness lower bound:    {bound:7.1f} s  (one download per target)")
     print(f"ratio cycle / bound:       {cycle / bound:7.2f}   (process / bound: {wall / bound:.2f})")
     print(f"peak RSS (largest child):  {rss_mb:7.0f} MB")
+    waits = [float(m.group(1)) for r in rows if (m := re.search(r"browser read after ([\d.]+) s", r["reason"] or ""))]
+    if waits and render_s:
+        rendered = sum(render_s.values()) / sum(1 for r in rows if r["vendor"] in render_s)
+        print(f"browser pages: read {sum(waits) / len(waits):.2f} s after load on average; their scripts render after {rendered:.2f} s")
     if done.returncode:
         print(done.stderr[-2000:])
 

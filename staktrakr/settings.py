@@ -109,7 +109,7 @@ PLAYWRIGHT_BROWSER_TYPE = "chromium"
 #   one driver; headless shell, one renderer, no zygote, GPU in the browser    791 MB
 #   + V8 lite mode (no optimising compiler: dealer pages' scripts are small)   700 MB
 #   + network service in the browser process                                  635 MB, flat
-#   + --single-process (STAKTRAKR_BROWSER_SINGLE_PROCESS)                     547 MB, flat
+#   + --single-process (STAKTRAKR_BROWSER_SINGLE_PROCESS)                 547-578 MB, flat
 # Drop "--js-flags=..." on a machine with memory to spare and heavy storefront scripts.
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": _chromium_binary(),
@@ -146,9 +146,9 @@ PLAYWRIGHT_ABORT_REQUEST = "staktrakr.browser.abort_heavy_request"
 # (sold out, no price, wrong product) once the page has been calm for NO_ANSWER_MS after load;
 # never later than MAX_WAIT_MS (a dealer profile's `browser_max_wait_ms` wins).
 STAKTRAKR_BROWSER_MAX_WAIT_MS = 10_000
-STAKTRAKR_BROWSER_POLL_MS = 150
-STAKTRAKR_BROWSER_SETTLE_MS = 300
-STAKTRAKR_BROWSER_QUIET_MS = 300
+STAKTRAKR_BROWSER_POLL_MS = 100
+STAKTRAKR_BROWSER_SETTLE_MS = 200
+STAKTRAKR_BROWSER_QUIET_MS = 200
 STAKTRAKR_BROWSER_NO_ANSWER_MS = 3_000
 # A dealer learned to need the browser is probed with one static download per run once the
 # learned mode is this old (it may have stopped rendering its prices client-side).
