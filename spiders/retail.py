@@ -225,8 +225,14 @@ class RetailSpider(scrapy.Spider):
         return judge
 
     def read_page(self, html: str, target: Target, profile: DealerProfile, *, url: str, rendered: bool, http_status: int = 200) -> ExtractionResult:
-        page = Page(html, url=url, http_status=http_status, tail_markers=profile.tail_markers)
-        return extract(page, target, profile, pm=self.context.pm, rendered=rendered)
+        settings = self.settings
+        page = Page(
+            html, url=url, http_status=http_status, tail_markers=profile.tail_markers,
+            max_parse_bytes=settings.getint("STAKTRAKR_MAX_PARSE_BYTES"), max_elements=settings.getint("STAKTRAKR_MAX_ELEMENTS"),
+        )  # fmt: skip
+        return extract(
+            page, target, profile, pm=self.context.pm, rendered=rendered, time_budget=settings.getfloat("STAKTRAKR_EXTRACT_TIME_BUDGET")
+        )
 
     async def parse_product(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta

@@ -30,6 +30,16 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 # dealer; a slow dealer still gets a longer delay.
 AUTOTHROTTLE_TARGET_CONCURRENCY = 3.0
 DOWNLOAD_TIMEOUT = 30
+# A product page is 50-500 KB; a larger answer is logged, a much larger one cancelled (an `error`
+# row naming the size). The extraction reads a bounded part of what it gets (below).
+DOWNLOAD_WARNSIZE = 3 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+# What the extraction chain reads of one page (staktrakr/extract/limits.py): the first 2 M
+# characters and 20,000 elements (dealer pages have 2,000-6,000), and at most 2 s of CPU; a page
+# cut or given up says so in its reason. The chain runs in a worker thread, never in the reactor.
+STAKTRAKR_MAX_PARSE_BYTES = 2_000_000
+STAKTRAKR_MAX_ELEMENTS = 20_000
+STAKTRAKR_EXTRACT_TIME_BUDGET = 2.0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 # 403/429 are not retried on the same path: they go to the proxy tiers or are recorded "blocked".

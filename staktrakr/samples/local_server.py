@@ -8,11 +8,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (a cancelled oversized download, a closed browser page)
+    is normal here, not a traceback on the console."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class LocalHttpServer:
     name = "local-http"
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0):
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.server = _QuietServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.name, daemon=True
