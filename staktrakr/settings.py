@@ -105,10 +105,10 @@ def _chromium_binary() -> str:
 
 
 # scrapy-playwright's handler, which first lets a retail request decide static or browser at the
-# moment its download starts (staktrakr/browser/modes.py).
+# moment its download starts (staktrakr/browser/handler.py).
 DOWNLOAD_HANDLERS = {
-    "http": "staktrakr.browser.modes.DealerAwareDownloadHandler",
-    "https": "staktrakr.browser.modes.DealerAwareDownloadHandler",
+    "http": "staktrakr.browser.handler.DealerAwareDownloadHandler",
+    "https": "staktrakr.browser.handler.DealerAwareDownloadHandler",
 }
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"

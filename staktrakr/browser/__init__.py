@@ -5,6 +5,7 @@
                   clear overlays, then take the composed DOM (open shadow roots, same-origin
                   iframes, only what is rendered)
     modes.py      which dealers need the browser: learned per dealer, remembered in the database
+    handler.py    the download handler: static or browser decided when a download starts
 """
 
 from .resources import abort_heavy_request

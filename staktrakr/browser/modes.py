@@ -1,27 +1,25 @@
-"""Which dealers need the browser: decided when a download starts, learned, and remembered.
+"""Which dealers need the browser: learned, remembered, and probed now and then.
 
 A dealer profile may force either way (`browser=True` / `browser=False`). Otherwise a dealer is
-static until one of its pages shows no price but signs of client-side rendering: that page is
-fetched once more with the browser, and from then on the dealer's remaining targets of the run
-go straight to the browser (the decision is taken when each download starts, not when it was
-queued). The database remembers it per dealer with the time it was learned, so the next run
-starts right. Once the remembered mode is older than STAKTRAKR_RENDER_PROBE_HOURS, the first
-target of the dealer in a run is fetched statically as a probe; a probe that finds its answer in
-the static HTML switches the dealer back to static.
+read statically until one of its pages shows no price, only a price from data or a bulk label,
+or a buy button its scripts have not enabled (`static_page_needs_browser`): that page is read once
+more in the browser, and when the rendered page reads differently the dealer needs the browser.
+Its remaining targets of the run then go straight to the browser (the download handler asks when
+each download starts, not when it was queued), and the database remembers it per dealer with the
+time it was learned, so the next run starts right. Once the remembered mode is older than
+STAKTRAKR_RENDER_PROBE_HOURS, one target of the dealer per run is fetched statically as a probe
+and compared with the rendered page; an in-stock price that reads the same both ways switches the
+dealer back to static HTML.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
-import os
 import re
 import threading
 import weakref
 from datetime import timedelta
 from typing import Any
-
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from ..crawl_context import CrawlContext
 from ..errors import StaktrakrError
@@ -147,79 +145,3 @@ def static_page_needs_browser(result: ExtractionResult, http_status: int, html: 
         # Stores ship the buy button disabled and enable it once a stock check answered.
         return f"{result.reason} in the static HTML, and the page runs scripts"
     return None
-
-
-_ASYNC_HANDLER = inspect.iscoroutinefunction(ScrapyPlaywrightDownloadHandler.download_request)
-
-
-_HANDLERS: weakref.WeakKeyDictionary[Any, DealerAwareDownloadHandler] = weakref.WeakKeyDictionary()
-
-
-class DealerAwareDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's handler, which first lets the request decide how it is fetched.
-
-    Requests wait in their dealer's download slot; a request carrying `meta["decide_render"]`
-    has it called right before its download starts, so a dealer found to need the browser a
-    moment ago sends its queued targets straight to the browser.
-
-    One instance serves both schemes: Scrapy builds a handler per scheme, and each
-    scrapy-playwright handler starts its own Playwright driver (a Node.js process of ~80 MB)
-    even when no page of its scheme is ever fetched.
-    """
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> DealerAwareDownloadHandler:
-        handler = _HANDLERS.get(crawler)
-        if handler is None:
-            node_options = crawler.settings.get("STAKTRAKR_BROWSER_DRIVER_NODE_OPTIONS")
-            if node_options:  # read by the Playwright driver, a child Node.js process started later
-                os.environ.setdefault("NODE_OPTIONS", node_options)
-            handler = _HANDLERS[crawler] = cls(crawler)
-            handler._closing = False
-            if _single_process(crawler.settings):
-                handler.config.launch_options["args"] = [*handler.config.launch_options.get("args", ()), "--single-process"]
-        return handler
-
-    if _ASYNC_HANDLER:
-
-        async def download_request(self, request: Any) -> Any:  # type: ignore[override]
-            _decide(request)
-            return await super().download_request(request)
-
-        async def close(self) -> None:  # type: ignore[override]
-            if not self._closing:  # once, though registered for two schemes
-                self._closing = True
-                await super().close()
-
-    else:
-
-        def download_request(self, request: Any, spider: Any) -> Any:  # type: ignore[override]
-            _decide(request)
-            return super().download_request(request, spider)
-
-        def close(self) -> Any:  # type: ignore[override]
-            if self._closing:
-                from twisted.internet import defer
-
-                return defer.succeed(None)
-            self._closing = True
-            return super().close()
-
-
-def _single_process(settings: Any) -> bool:
-    """STAKTRAKR_BROWSER_SINGLE_PROCESS, except with proxy tiers: Chromium's --single-process
-    mode loses pages (TargetClosedError, hangs) once contexts with their own proxy exist."""
-    if not settings.getbool("STAKTRAKR_BROWSER_SINGLE_PROCESS"):
-        return False
-    try:
-        from ..config import config_from_settings
-
-        return not config_from_settings(settings).PROXY_TIERS
-    except StaktrakrError:
-        return False
-
-
-def _decide(request: Any) -> None:
-    decide = request.meta.pop("decide_render", None)
-    if decide is not None:
-        decide(request)
