@@ -38,7 +38,7 @@ def test_words_around_an_amount_disqualify_it():
 
 
 def test_round2_is_half_up():
-    assert round2(2.675) == 2.67  # 2.675 * 100 is 267.4999… in binary: Math.round(267.4999…) / 100 in JS too
+    assert round2(2.675) == 2.68  # what JavaScript gives: Math.round(2.675 * 100) / 100 (2.675 * 100 rounds to 267.5)
     assert round2(1.005 * 1000) == 1005.0
     assert round2(0.125) == 0.13  # Python's round() would give 0.12
 
