@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from staktrakr.catalogue import catalogue_coin
-from staktrakr.samples.server import SITES, SampleSites, SiteConfig
+from staktrakr_samples.server import SITES, SampleSites, SiteConfig
 
 
 def tree_rss_mb(pid: int) -> float:

@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from staktrakr.catalogue import catalogue_coin
-from staktrakr.samples.server import SITES, SampleSites, SiteConfig
+from staktrakr_samples.server import SITES, SampleSites, SiteConfig
 from staktrakr.store import Database
 
 # Page templates from the sample dealers; the farm's dealers have their own ids (plain HTTP,

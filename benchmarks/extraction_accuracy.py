@@ -15,8 +15,8 @@ from pathlib import Path
 from staktrakr.catalogue import catalogue_coin
 from staktrakr.extract import Page, extract
 from staktrakr.models import Target
-from staktrakr.plugins import build_plugin_manager, dealer_profiles, default_profile
-from staktrakr.samples.server import SITES, load_truth
+from staktrakr.plugin_manager import build_plugin_manager, dealer_profiles, default_profile
+from staktrakr_samples.server import SITES, load_truth
 
 
 def main() -> int:

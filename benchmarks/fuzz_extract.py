@@ -3,7 +3,7 @@
     python benchmarks/fuzz_extract.py [--seed 1] [--count 10000] [--jobs 2] [--max-seconds 900]
                                       [--page-timeout 60] [--max-size 5000000] [--only INDEX]
 
-Takes the sample dealer pages (staktrakr/samples/sites/) and both held-out sets
+Takes the sample dealer pages (samples/sites/) and both held-out sets
 (tests/fixtures/heldout*/), applies seeded random mutations (byte flips, truncation, control
 characters, NUL bytes, invalid UTF-8, other encodings, huge repetitions up to 5 MB, JSON-LD and
 Next.js blobs nested 1,000-100,000 deep, numbers of thousands of digits, unclosed attributes,
@@ -52,7 +52,7 @@ def load_sources(sets: str | None = None, root: Path | None = None) -> list[Sour
     `sets`: comma-separated names to use ("sites,heldout,heldout2"); default all of them.
     `root`: the checkout to take them from (default this one)."""
     root = root or ROOT
-    roots = [root / "staktrakr" / "samples" / "sites", *sorted((root / "tests" / "fixtures").glob("heldout*"))]
+    roots = [root / "samples" / "sites", *sorted((root / "tests" / "fixtures").glob("heldout*"))]
     if sets:
         wanted = set(sets.split(","))
         roots = [r for r in roots if r.name in wanted]
@@ -432,7 +432,7 @@ class Runner:
     def __init__(self) -> None:
         from staktrakr.catalogue import catalogue_coin
         from staktrakr.config import load_config
-        from staktrakr.plugins import build_plugin_manager, dealer_profiles, default_profile
+        from staktrakr.plugin_manager import build_plugin_manager, dealer_profiles, default_profile
 
         self.pm = build_plugin_manager(load_config(environ={}))
         self.profiles = dealer_profiles(self.pm)

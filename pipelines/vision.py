@@ -25,7 +25,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from pipelines.validate import ValidatePipeline
+from staktrakr.pipelines.validate import ValidatePipeline
 from staktrakr.crawl_context import CrawlContext
 from staktrakr.models import Status
 from staktrakr.store.vision import other_dealer_prices

@@ -60,7 +60,7 @@ def staktrakr_cli_commands(cli: Any) -> None:
         from staktrakr.config import load_config
         from staktrakr.errors import ConfigError, StaktrakrError
         from staktrakr.models import Status
-        from staktrakr.plugins import dealer_profiles, get_plugin_manager
+        from staktrakr.plugin_manager import dealer_profiles, get_plugin_manager
         from staktrakr.vision.client import CallBudget, ClientOptions, GeminiVision
         from staktrakr.vision.merge import Scraped, decide
         from staktrakr.vision.prompt import build_prompt

@@ -30,7 +30,7 @@ from staktrakr.browser.reading import Pacing, SettledPage, Verdict, prepare_page
 from staktrakr.crawl_context import CrawlContext
 from staktrakr.errors import ConfigError, ProvidersError, StaktrakrError
 from staktrakr.extract import Page, extract
-from staktrakr.middlewares import proxy_path_reason
+from staktrakr.proxy_tiers import proxy_path_reason
 from staktrakr.models import DealerProfile, ExtractionResult, RetailPriceItem, Status, Target
 from staktrakr.providers import resolve_providers, unknown_dealer_problem
 from staktrakr.store.snapshots import failed_targets
@@ -419,9 +419,9 @@ def _settled_page(meta: dict[str, Any]) -> SettledPage | None:
 def _profiles_for(settings: Any) -> dict[str, DealerProfile]:
     try:
         from staktrakr.config import config_from_settings
-        from staktrakr.plugins import build_plugin_manager, dealer_profiles
+        from staktrakr.plugin_manager import get_plugin_manager, dealer_profiles
 
-        return dealer_profiles(build_plugin_manager(config_from_settings(settings)))
+        return dealer_profiles(get_plugin_manager(config_from_settings(settings)))
     except StaktrakrError:
         return {}  # reported when the crawl starts
 

@@ -63,9 +63,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @pass_context
 def plugins_command(ctx: Context, as_json: bool) -> None:
     """List loaded plugins, where they come from and the hooks each implements."""
-    from .plugins import build_plugin_manager, list_plugins
+    from .plugin_manager import get_plugin_manager, list_plugins
 
-    infos = list_plugins(build_plugin_manager(ctx.config))
+    infos = list_plugins(get_plugin_manager(ctx.config))
     if as_json:
         click.echo(json.dumps([info.__dict__ for info in infos], indent=2))
         return
@@ -405,7 +405,7 @@ def _pull_first(database: Any) -> None:
 def export_command(ctx: Context, out_dir: Path | None, as_of: str | None, as_json: bool) -> None:
     """Write the static JSON API from the database."""
     from .export import export_api, export_cache_path
-    from .plugins import build_plugin_manager
+    from .plugin_manager import get_plugin_manager
     from .providers import resolve_providers
     from .store import open_database
     from .timeutil import parse_time
@@ -422,7 +422,7 @@ def export_command(ctx: Context, out_dir: Path | None, as_of: str | None, as_jso
         provider_set,
         out_dir or ctx.config.STAKTRAKR_API_DIR,
         as_of=when,
-        pm=build_plugin_manager(ctx.config),
+        pm=get_plugin_manager(ctx.config),
         cache_path=export_cache_path(ctx.config),
     )
     if as_json:
@@ -440,12 +440,12 @@ def export_command(ctx: Context, out_dir: Path | None, as_of: str | None, as_jso
 def publish_command(ctx: Context, as_of: str | None) -> None:
     """Export the API, then hand it to the publish plugins (git: commit and push to API_GIT_BRANCH)."""
     from .export import export_api, export_cache_path
-    from .plugins import build_plugin_manager
+    from .plugin_manager import get_plugin_manager
     from .providers import resolve_providers
     from .store import open_database
     from .timeutil import parse_time
 
-    pm = build_plugin_manager(ctx.config)
+    pm = get_plugin_manager(ctx.config)
     database = open_database(ctx.config)
     _pull_first(database)
     out_dir = ctx.config.STAKTRAKR_API_DIR
@@ -464,20 +464,6 @@ def publish_command(ctx: Context, as_of: str | None) -> None:
         console.print(line, markup=False, highlight=False)
     if not lines:
         console.print("no publisher is configured (set API_GIT_REMOTE to publish with git)")
-
-
-# -- demo -----------------------------------------------------------------------------------------
-
-
-@cli.command("demo")
-@click.option("--workdir", type=click.Path(path_type=Path), default=Path("var/demo"), show_default=True, help="Where the demo database and API go (recreated).")
-@click.option("--no-browser", is_flag=True, help="Skip the pages that need Chromium.")
-@click.option("--vision", is_flag=True, help="Cross-check prices on screenshots with a stand-in Gemini server.")
-def demo_command(workdir: Path, no_browser: bool, vision: bool) -> None:
-    """Crawl the bundled sample dealer sites on 127.0.0.1 and print what was found."""
-    from .demo import run_demo
-
-    sys.exit(run_demo(workdir, browser=not no_browser, vision=vision, console=console))
 
 
 @cli.command("new-dealer")
@@ -509,7 +495,7 @@ _add_feature_commands()
 
 def _register_plugin_commands() -> None:
     try:
-        from .plugins import get_plugin_manager
+        from .plugin_manager import get_plugin_manager
 
         get_plugin_manager().hook.staktrakr_cli_commands(cli=cli)
     except StaktrakrError:

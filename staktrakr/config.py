@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -24,6 +24,8 @@ from pydantic import (
 )
 
 from .errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
 
 _POLLER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 POLLER_ID_RULE = "a poller id is 1-32 characters of a-z, 0-9, '-' or '_', starting with a letter or digit"
@@ -155,9 +157,15 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
 
     Raises ConfigError naming each bad variable, without echoing secret values.
     """
+    return load_section(Config, overrides, environ)
+
+
+def load_section(model: type[M], overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> M:
+    """Any model of environment variables (the core's Config, a plugin's section) from the
+    environment, `overrides` winning; errors name the variable, never a secret value."""
     environ = os.environ if environ is None else environ
     raw: dict[str, Any] = {}
-    for name in Config.model_fields:
+    for name in model.model_fields:
         # Mostly an empty value means "unset" (env files keep `NAME=` lines as placeholders);
         # for the names in _EMPTY_IS_A_MISTAKE it is passed on so the validator rejects it.
         keep_empty = name in _EMPTY_IS_A_MISTAKE
@@ -166,7 +174,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         elif environ.get(name) not in (None, "") or (keep_empty and name in environ):
             raw[name] = environ[name]
     try:
-        return Config(**raw)
+        return model(**raw)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -178,7 +186,35 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
 
 
-def config_from_settings(settings: Any) -> Config:
-    """Config for a Scrapy component: `-s NAME=value` overrides the environment."""
-    overrides = {name: settings.get(name) for name in Config.model_fields if settings.get(name) is not None}
-    return load_config(overrides)
+# Plugins' sections (hook `staktrakr_config_fields`), registered by the plugin manager so that
+# secrets in them are redacted like the core's.
+_SECTIONS: dict[str, type[BaseModel]] = {}
+
+
+def register_sections(sections: Mapping[str, type[BaseModel]]) -> None:
+    _SECTIONS.update(sections)
+
+
+def sections() -> dict[str, type[BaseModel]]:
+    """Every model of environment variables: the core's and each loaded plugin's."""
+    return {"core": Config, **_SECTIONS}
+
+
+def secret_names() -> tuple[str, ...]:
+    """Variables whose values are secret, in every section."""
+    names = []
+    for model in sections().values():
+        for name, field in model.model_fields.items():
+            if _is_secret(field.annotation):
+                names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def _is_secret(annotation: Any) -> bool:
+    return "SecretStr" in repr(annotation)
+
+
+def config_from_settings(settings: Any, model: type[M] = Config) -> M:  # type: ignore[assignment]
+    """Config (or a plugin's section) for a Scrapy component: `-s NAME=value` overrides the environment."""
+    overrides = {name: settings.get(name) for name in model.model_fields if settings.get(name) is not None}
+    return load_section(model, overrides)

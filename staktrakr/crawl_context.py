@@ -13,7 +13,7 @@ from typing import Any
 
 from .config import Config, config_from_settings
 from .models import DealerProfile
-from .plugins import PluginManager, build_plugin_manager, dealer_profiles, default_profile
+from .plugin_manager import PluginManager, get_plugin_manager, dealer_profiles, default_profile
 from .store import Database, open_database
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class CrawlContext:
 
     @cached_property
     def pm(self) -> PluginManager:
-        return build_plugin_manager(self.config)
+        return get_plugin_manager(self.config)
 
     @cached_property
     def db(self) -> Database:

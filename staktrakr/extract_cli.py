@@ -9,11 +9,11 @@ from .config import Config
 from .errors import StaktrakrError
 from .extract import Page, extract
 from .models import Coin, ExtractionResult, Target
-from .plugins import build_plugin_manager, dealer_profiles, default_profile
+from .plugin_manager import get_plugin_manager, dealer_profiles, default_profile
 
 
 def extract_file(config: Config, coin: Coin, vendor: str, path: Path) -> ExtractionResult:
-    pm = build_plugin_manager(config)
+    pm = get_plugin_manager(config)
     profile = dealer_profiles(pm).get(vendor) or default_profile(vendor)
     try:
         html = path.read_bytes()
@@ -30,7 +30,7 @@ def extract_url(coin: Coin, vendor: str, url: str, settings_overrides: dict[str,
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from spiders.retail import RetailSpider
+    from staktrakr.spiders.retail import RetailSpider
 
     captured: list[ExtractionResult] = []
 

@@ -1,4 +1,9 @@
-"""Plugin hook specifications. Built-in features (dealers, feeds, publishing) use them too."""
+"""Plugin hook specifications. Built-in features (dealers, feeds, vision, publishing) use only
+these, like a third-party package would; docs/ARCHITECTURE.md shows which feature uses which.
+
+A feature is one package: its Scrapy components, tables, settings, environment variables, API
+files, health checks, backfill importers and commands all come in through the hooks below.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,17 @@ import pluggy
 
 if TYPE_CHECKING:
     import click
+    from pydantic import BaseModel
 
-    from .models import Coin, DealerProfile, ExtractionResult, Target
     from .extract.page import Page
+    from .models import Coin, DealerProfile, ExtractionResult, Target
+    from .store.migrations import Migration
 
 hookspec = pluggy.HookspecMarker("staktrakr")
 hookimpl = pluggy.HookimplMarker("staktrakr")
+
+
+# -- dealers ----------------------------------------------------------------------------------
 
 
 @hookspec
@@ -26,9 +36,25 @@ def staktrakr_extract_price(page: Page, target: Target, profile: DealerProfile) 
     """Called before the generic chain for each page; return a result to override it, or None."""
 
 
+# -- the crawl ----------------------------------------------------------------------------------
+
+
 @hookspec
 def staktrakr_spiders() -> list[type]:
     """Called by the spider loader; return extra Scrapy spider classes (e.g. `spot`, `goldback`)."""
+
+
+@hookspec
+def staktrakr_crawl_components() -> dict[str, dict[str, int]] | None:
+    """Called when a crawl's settings are built; return the Scrapy components to add, by setting
+    name: {"ITEM_PIPELINES": {"pkg.module.Class": 500}, "EXTENSIONS": {...},
+    "DOWNLOADER_MIDDLEWARES": {...}, "SPIDER_MIDDLEWARES": {...}}. `-s` overrides still win."""
+
+
+@hookspec
+def staktrakr_default_settings() -> dict[str, Any] | None:
+    """Called when a crawl's settings are built; return the Scrapy settings this plugin reads,
+    with their defaults. They have the lowest priority: settings.py and `-s` override them."""
 
 
 @hookspec(firstresult=True)
@@ -42,6 +68,30 @@ def staktrakr_validate_item(item: dict[str, Any], coin: Coin) -> str | None:
 
 
 @hookspec
+def staktrakr_run_finished(run: dict[str, Any]) -> None:
+    """Called when a crawl's poller_runs row has been written, with that row."""
+
+
+# -- storage and configuration -----------------------------------------------------------------
+
+
+@hookspec
+def staktrakr_migrations() -> list[Migration] | None:
+    """Called before a database is used; return the migrations of this plugin's own tables and
+    columns (component = the plugin's name, versions 1, 2, ... in order; append only)."""
+
+
+@hookspec
+def staktrakr_config_fields() -> type[BaseModel] | None:
+    """Called when the configuration is checked; return a pydantic model of the environment
+    variables this plugin reads (field name = variable name; secrets as SecretStr, so that they
+    are redacted everywhere)."""
+
+
+# -- the published API ----------------------------------------------------------------------------
+
+
+@hookspec
 def staktrakr_export_files(db: Any, as_of: str, coins: dict[str, Coin]) -> dict[str, Any] | None:
     """Called by `staktrakr export`; return {relative path: JSON value} of extra files to write."""
 
@@ -52,8 +102,18 @@ def staktrakr_publish(data_dir: str, manifest: dict[str, Any], config: Any) -> s
 
 
 @hookspec
-def staktrakr_run_finished(run: dict[str, Any]) -> None:
-    """Called when a crawl's poller_runs row has been written, with that row."""
+def staktrakr_health_checks() -> list[Any] | None:
+    """Called by `staktrakr health` and /metrics; return HealthCheck objects
+    (staktrakr.health.HealthCheck) judging the freshness of the files this plugin publishes."""
+
+
+@hookspec
+def staktrakr_backfill_importers() -> list[Any] | None:
+    """Called by `staktrakr backfill`; return BackfillImporter objects (staktrakr.backfill)
+    that read this plugin's files of a published data root back into its tables."""
+
+
+# -- the command line ------------------------------------------------------------------------------
 
 
 @hookspec

@@ -28,7 +28,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from .config import Config, _split_list
+from pydantic import BaseModel, SecretStr
+
+from .config import Config, _split_list, config_from_settings, secret_names, sections
+from .errors import ConfigError
 from .redact import REDACTED, redact_text, url_secrets
 from .timeutil import iso_ms
 
@@ -49,32 +52,43 @@ def redact_parameters(text: str) -> str:
     return _SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
 
 
-def config_secrets(config: Config) -> tuple[str, ...]:
-    """The secret values of a configuration, as they could appear in text."""
+def config_secrets(*configs: BaseModel) -> tuple[str, ...]:
+    """The secret values of configuration sections (the core's Config, plugins' sections), as
+    they could appear in text."""
     found: list[str] = []
-    for secret in (config.TURSO_AUTH_TOKEN, config.METAL_PRICE_API_KEY, config.GEMINI_API_KEY):
-        if secret is not None:
-            found.append(secret.get_secret_value())
-    # Of URLs only the userinfo is secret: the host and path stay readable in the logs.
-    for url in (config.API_GIT_REMOTE, *config.PROXY_TIERS):
-        if url is not None:
-            found.extend(url_secrets(url.get_secret_value()))
-    found.extend(url_secrets(config.TURSO_DATABASE_URL or ""))
+    for config in configs:
+        for name in type(config).model_fields:
+            value = getattr(config, name)
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, SecretStr):
+                    found.extend(_secret_parts(item.get_secret_value()))
+    # The database URL is not secret as a whole, but a token in its userinfo is.
+    found.extend(url_secrets(getattr(configs[0], "TURSO_DATABASE_URL", None) or "") if configs else ())
     return tuple(s for s in found if s)
 
 
 def environment_secrets(environ: Mapping[str, str]) -> tuple[str, ...]:
     """The same values read straight from the environment: works even when it does not validate
     (the configuration error is reported by the command; its secrets still must not be)."""
-    found: list[str] = [environ.get(name, "") for name in ("TURSO_AUTH_TOKEN", "METAL_PRICE_API_KEY", "GEMINI_API_KEY")]
-    try:
-        proxies = _split_list(environ.get("PROXY_TIERS") or None)
-    except ValueError:  # not even a list: all of it may be secret
-        proxies = []
-        found.append(environ.get("PROXY_TIERS", ""))
-    for url in (environ.get("API_GIT_REMOTE", ""), environ.get("TURSO_DATABASE_URL", ""), *proxies):
-        found.extend(url_secrets(url))
+    found: list[str] = []
+    for name in secret_names():
+        raw = environ.get(name, "")
+        try:
+            items = _split_list(raw or None) if name == "PROXY_TIERS" else [raw]
+        except ValueError:  # not even a list: all of it may be secret
+            found.append(raw)
+            items = []
+        for item in items:
+            found.extend(_secret_parts(item))
+    found.extend(url_secrets(environ.get("TURSO_DATABASE_URL", "")))
     return tuple(s for s in found if s)
+
+
+def _secret_parts(value: str) -> tuple[str, ...]:
+    # Of a URL only the userinfo is secret: the host and path stay readable in the logs.
+    if "://" in value:
+        return url_secrets(value)
+    return (value,) if value else ()
 
 
 class RedactSecrets(logging.Filter):
@@ -220,15 +234,14 @@ class JsonLogs:
     def from_crawler(cls, crawler: Any) -> JsonLogs:
         from scrapy import signals
 
-        from .crawl_context import CrawlContext
-        from .errors import ConfigError
-
         hook = install_log_hook()
-        try:
-            # The crawl's configuration: `-s METAL_PRICE_API_KEY=…` overrides are secrets too.
-            hook.redactor.add(config_secrets(CrawlContext.of(crawler).config))
-        except ConfigError:
-            pass  # the crawl command reports it; the environment's secrets are already covered
+        # The crawl's configuration: `-s METAL_PRICE_API_KEY=…` overrides are secrets too, in the
+        # core's section and in every plugin's.
+        for model in sections().values():
+            try:
+                hook.redactor.add(config_secrets(config_from_settings(crawler.settings, model)))
+            except ConfigError:
+                pass  # the crawl command reports it; the environment's secrets are already covered
         ext = cls(hook)
         crawler.signals.connect(ext.engine_started, signal=signals.engine_started)
         return ext

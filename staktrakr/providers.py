@@ -216,9 +216,9 @@ def known_dealer_ids(config: Any = None) -> list[str]:
     as far as STAKTRAKR_PLUGINS loads them): the only ones a providers file may name.
 
     With `config`, the plugins that configuration loads; without, the process-wide manager."""
-    from .plugins import build_plugin_manager, dealer_profiles, get_plugin_manager
+    from .plugin_manager import dealer_profiles, get_plugin_manager
 
-    pm = build_plugin_manager(config) if config is not None else get_plugin_manager()
+    pm = get_plugin_manager(config) if config is not None else get_plugin_manager()
     return sorted(dealer_profiles(pm))
 
 

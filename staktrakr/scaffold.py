@@ -64,7 +64,7 @@ TEST = '''"""{title}: extraction on saved product pages (tests/fixtures/dealers/
 
 from pathlib import Path
 
-from plugins.vendors import {name}
+from staktrakr.plugins.vendors import {name}
 from staktrakr.catalogue import catalogue_coin
 from staktrakr.extract import Page, extract
 from staktrakr.models import Target

@@ -3,8 +3,8 @@
 BOT_NAME = "staktrakr"
 # Our `crawl` command sets the exit status from the run's outcome (non-zero when all failed).
 COMMANDS_MODULE = "staktrakr.commands"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+SPIDER_MODULES = ["staktrakr.spiders"]
+NEWSPIDER_MODULE = "staktrakr.spiders"
 # Adds one `retail-<dealer>` spider per dealer and the spiders plugins register.
 SPIDER_LOADER_CLASS = "staktrakr.spiderloader.StaktrakrSpiderLoader"
 
@@ -57,7 +57,7 @@ REDIRECT_ENABLED = True
 # Without PROXY_TIERS it is not loaded at all. The stored row's `reason` names the tier
 # ("via proxy tier 1 (direct: HTTP 403): ..."); `method` is unchanged.
 DOWNLOADER_MIDDLEWARES = {
-    "staktrakr.middlewares.ProxyTierMiddleware": 540,
+    "staktrakr.proxy_tiers.ProxyTierMiddleware": 540,
 }
 # Statuses handed to the next tier (5xx only after Scrapy's retries on the same path; 407 is a
 # proxy refusing our credentials).
@@ -165,10 +165,12 @@ STAKTRAKR_BROWSER_NO_ANSWER_MS = 3_000
 STAKTRAKR_RENDER_PROBE_HOURS = 24
 
 # -- pipelines and extensions -------------------------------------------------------------
+# Plugins add their own components and settings defaults through this add-on (staktrakr/addon.py).
+ADDONS = {"staktrakr.addon.PluginComponents": 0}
 ITEM_PIPELINES = {
-    "pipelines.validate.ValidatePipeline": 100,
-    "pipelines.vision.VisionPipeline": 500,  # vision cross-check; off unless configured (below)
-    "pipelines.store.StorePipeline": 800,
+    "staktrakr.pipelines.validate.ValidatePipeline": 100,
+    "staktrakr.pipelines.vision.VisionPipeline": 500,  # vision cross-check; off unless configured (below)
+    "staktrakr.pipelines.store.StorePipeline": 800,
 }
 EXTENSIONS = {
     "staktrakr.runs.RunRecorder": 500,

@@ -9,7 +9,7 @@ from scrapy.spiderloader import SpiderLoader
 
 from .config import config_from_settings
 from .errors import ConfigError, StaktrakrError, StoreError
-from .plugins import build_plugin_manager, dealer_profiles
+from .plugin_manager import get_plugin_manager, dealer_profiles
 from .providers import resolve_providers
 from .store import open_database
 
@@ -19,11 +19,11 @@ logger = logging.getLogger(__name__)
 class StaktrakrSpiderLoader(SpiderLoader):
     def __init__(self, settings: Any):
         super().__init__(settings)
-        from spiders.retail import dealer_spider
+        from staktrakr.spiders.retail import dealer_spider
 
         try:
             config = config_from_settings(settings)
-            pm = build_plugin_manager(config)
+            pm = get_plugin_manager(config)
             profiles = dealer_profiles(pm)
             vendors = list(profiles)
             try:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from staktrakr.config import Config, load_config
-from staktrakr.plugins import reset_plugin_manager
-from staktrakr.samples.server import SampleSites, SiteConfig
+from staktrakr.plugin_manager import reset_plugin_manager
+from staktrakr_samples.server import SampleSites, SiteConfig
 from staktrakr.store import Database
 
 ROOT = Path(__file__).resolve().parents[1]

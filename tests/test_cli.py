@@ -8,7 +8,7 @@ from staktrakr.store.migrations import LATEST_VERSION
 
 from .conftest import FIXTURES, staktrakr
 
-SAMPLE = FIXTURES.parents[1] / "staktrakr/samples/sites/jmbullion/ase.html"
+SAMPLE = FIXTURES.parents[1] / "samples/sites/jmbullion/ase.html"
 
 
 @pytest.mark.parametrize("args", [[], ["plugins"], ["providers"], ["providers", "list"], ["db"], ["db", "migrate"], ["db", "status"], ["extract"], ["demo"], ["export"], ["publish"], ["serve"], ["health"], ["backfill"], ["new-dealer"], ["db", "sync"]])

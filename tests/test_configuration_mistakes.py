@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from staktrakr.samples.server import SampleSites, load_truth, providers_for
+from staktrakr_samples.server import SampleSites, load_truth, providers_for
 from staktrakr.store import Database
 from staktrakr.store.provider_tables import save_providers
 

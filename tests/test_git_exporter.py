@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from plugins import git_exporter
-from plugins.git_exporter import PublishError, mirror_tree, publish
+from staktrakr.plugins import git_exporter
+from staktrakr.plugins.git_exporter import PublishError, mirror_tree, publish
 from staktrakr.config import load_config
 from staktrakr.export.writer import is_api_file
 from staktrakr.locking import job_lock
-from staktrakr.plugins import PluginManager
+from staktrakr.plugin_manager import PluginManager
 from staktrakr.redact import redact_text, redact_url
 
 from .conftest import FIXTURES
@@ -280,7 +280,7 @@ def test_unpushed_commits_are_superseded_when_the_remote_moved_meanwhile(remote,
     git("push", "-q", "origin", "api", cwd=other)
     (export / "api" / "latest.json").write_text('{"run": 3}\n')
 
-    with caplog.at_level(logging.WARNING, logger="plugins.git_exporter"):
+    with caplog.at_level(logging.WARNING, logger="staktrakr.plugins.git_exporter"):
         result = publish(export, config, RETAIL, now=NOW.replace(minute=53))
 
     assert not stuck.pushed and result.pushed and result.committed
@@ -306,13 +306,13 @@ def test_a_stale_git_index_lock_does_not_block_publishing(remote, export, config
 
 
 def test_a_second_publish_while_one_runs_is_skipped_in_one_line(remote, export, config, caplog):
-    with caplog.at_level(logging.INFO, logger="plugins.git_exporter"):
+    with caplog.at_level(logging.INFO, logger="staktrakr.plugins.git_exporter"):
         with job_lock("publish", config.API_GIT_WORKDIR.parent):
             result = publish(export, config, RETAIL, now=NOW)
 
     assert result.skipped and not result.committed and not result.pushed
     assert result.message.startswith("another publish is running (pid ")
-    assert [r.getMessage() for r in caplog.records if r.name == "plugins.git_exporter"] == [f"publish api: {result.message}"]
+    assert [r.getMessage() for r in caplog.records if r.name == "staktrakr.plugins.git_exporter"] == [f"publish api: {result.message}"]
     assert git("--git-dir", str(remote), "branch", "--list") == ""
     assert publish(export, config, RETAIL, now=NOW).pushed  # the lock was not disturbed
 
@@ -522,11 +522,11 @@ def test_redaction_helpers():
 
 def test_the_hook_is_off_without_a_remote_and_publishes_with_one(remote, export, tmp_path, caplog):
     pm = PluginManager()
-    pm.register(git_exporter, name="plugins.git_exporter")
+    pm.register(git_exporter, name="staktrakr.plugins.git_exporter")
     manifest = {"generated_at": RETAIL}
     off = load_config(overrides={"API_GIT_WORKDIR": str(tmp_path / "publish")}, environ={})
 
-    with caplog.at_level(logging.INFO, logger="plugins.git_exporter"):
+    with caplog.at_level(logging.INFO, logger="staktrakr.plugins.git_exporter"):
         assert pm.hook.staktrakr_publish(data_dir=str(export), manifest=manifest, config=off) == []
     assert "git publishing off" in caplog.text and not (tmp_path / "publish").exists()
 

@@ -6,7 +6,8 @@ from staktrakr.catalogue import catalogue_coin
 from staktrakr.config import load_config
 from staktrakr.extract import Page, extract
 from staktrakr.models import Target
-from staktrakr.plugins import DEFAULT_PLUGINS, build_plugin_manager, dealer_profiles, list_plugins
+from staktrakr.plugin_manager import build_plugin_manager, dealer_profiles, list_plugins
+from staktrakr.plugins import bundle
 
 from .conftest import FIXTURES, scrapy, staktrakr
 
@@ -24,7 +25,8 @@ def acme_installed(monkeypatch):
 def test_builtins_are_registered_like_plugins():
     pm = build_plugin_manager(load_config())
     names = {info.name for info in list_plugins(pm)}
-    assert set(DEFAULT_PLUGINS) <= names
+    assert {module.__name__ for module in bundle()} <= names
+    assert {info.origin for info in list_plugins(pm) if info.name.startswith("staktrakr.plugins.")} == {"built-in"}
     profiles = dealer_profiles(pm)
     assert profiles["jmbullion"].preorder_purchasable and profiles["bullionexchanges"].browser
 
@@ -55,7 +57,7 @@ def test_restricting_and_tracing(acme_installed, monkeypatch, caplog):
     monkeypatch.setenv("STAKTRAKR_PLUGINS", "apmex,acmebullion")
     monkeypatch.setenv("STAKTRAKR_TRACE_PLUGINS", "1")
     pm = build_plugin_manager(load_config())
-    assert {i.name for i in list_plugins(pm)} == {"plugins.vendors.apmex", "acmebullion"}
+    assert {i.name for i in list_plugins(pm)} == {"staktrakr.plugins.vendors.apmex", "acmebullion"}
     with caplog.at_level("INFO"):
         dealer_profiles(pm)
     assert any("staktrakr_dealer_profiles" in r.getMessage() for r in caplog.records)

@@ -125,7 +125,7 @@ def test_every_unknown_dealer_is_reported_with_the_other_problems(tmp_path):
 
 
 def test_a_dealer_of_an_installed_plugin_is_known(tmp_path, monkeypatch):
-    from staktrakr.plugins import reset_plugin_manager
+    from staktrakr.plugin_manager import reset_plugin_manager
 
     acme = write_json(tmp_path / "providers.json", {"ase": {"acmebullion": "https://acme.example/ase"}})
     with pytest.raises(ProvidersError, match="dealer 'acmebullion': unknown dealer id"):

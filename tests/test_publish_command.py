@@ -3,7 +3,7 @@
 import json
 import subprocess
 
-from staktrakr.samples.server import SampleSites, load_truth, providers_for
+from staktrakr_samples.server import SampleSites, load_truth, providers_for
 
 from .conftest import scrapy, staktrakr, write_json
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from plugins.git_exporter import PublishError, publish
+from staktrakr.plugins.git_exporter import PublishError, publish
 from staktrakr.config import load_config
 from staktrakr.export import export_api
 from staktrakr.export.writer import DEBRIS_AGE_S, is_api_file, is_temp_name, staging_dir
 from staktrakr.models import Status
-from staktrakr.plugins import build_plugin_manager
+from staktrakr.plugin_manager import build_plugin_manager
 from staktrakr.providers import load_bundled_providers
 from staktrakr.store import Database
 from staktrakr.store.goldback import GoldbackRate, insert_goldback_rate

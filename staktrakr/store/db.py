@@ -17,7 +17,7 @@ from ..errors import StaktrakrError, StoreError, SyncError
 from ..redact import redact_text, redact_url, url_secrets
 from ..timeutil import iso_s, utcnow
 from .faults import check_history_kept, database_fault, is_turso_exception, os_fault
-from .migrations import LATEST_VERSION, MIGRATIONS
+from .migrations import CORE_MIGRATIONS, LATEST_VERSION, Migration, plugin_migrations
 
 logger = logging.getLogger(__name__)
 
@@ -247,35 +247,71 @@ class Database:
         return int(self.query_value("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") or 0)
 
     def migrate(self, target: int = LATEST_VERSION) -> list[int]:
-        """Apply missing migrations up to `target`; safe to run any number of times."""
+        """Apply missing core migrations up to `target`, then every loaded plugin's; safe to
+        run any number of times. Returns the core versions applied."""
         with self.held():
-            return self._migrate(target)
+            applied = self._migrate_core(target)
+            self._migrate_plugins(plugin_migrations())
+            return applied
 
-    def _migrate(self, target: int) -> list[int]:
+    def plugin_versions(self) -> dict[str, int]:
+        """The newest applied migration of each plugin component."""
+        if "plugin_migrations" not in self.table_names():
+            return {}
+        rows = self.query("SELECT component, MAX(version) AS version FROM plugin_migrations GROUP BY component")
+        return {row["component"]: int(row["version"]) for row in rows}
+
+    def _migrate_core(self, target: int) -> list[int]:
         self.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
         self.commit()
         current = self.schema_version()
         applied = []
-        for version, name, statements in MIGRATIONS:
-            if version <= current or version > target:
+        for migration in CORE_MIGRATIONS:
+            if migration.version <= current or migration.version > target:
                 continue
-            try:
-                with self.transaction():
-                    for statement in statements:
-                        if self._column_exists_already(statement):
-                            continue  # a synced peer may have applied this ALTER already
-                        self.execute(statement)
-                    self.execute(
-                        "INSERT OR REPLACE INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                        (version, name, iso_s(utcnow())),
-                    )
-            except turso.Error as exc:
-                raise (database_fault(exc, self.path) or StoreError(f"migration {version} ({name}) failed on {self.path}: {exc}")) from None
-            logger.info("database %s: applied migration %d (%s)", self.path, version, name)
-            applied.append(version)
+            self._apply(
+                migration,
+                "INSERT OR REPLACE INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, iso_s(utcnow())),
+            )
+            applied.append(migration.version)
         return applied
+
+    def _migrate_plugins(self, migrations: list[Migration]) -> None:
+        if not migrations:
+            return
+        # (component, version) is the key: two pollers applying the same step write the same row.
+        self.execute(
+            "CREATE TABLE IF NOT EXISTS plugin_migrations (component TEXT NOT NULL, version INTEGER NOT NULL,"
+            " name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))"
+        )
+        self.commit()
+        done = self.plugin_versions()
+        for migration in migrations:
+            if migration.version <= done.get(migration.component, 0):
+                continue
+            self._apply(
+                migration,
+                "INSERT OR REPLACE INTO plugin_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+                (migration.component, migration.version, migration.name, iso_s(utcnow())),
+            )
+
+    def _apply(self, migration: Migration, record_sql: str, record: tuple[Any, ...]) -> None:
+        label = f"migration {migration.version} ({migration.name})"
+        if migration.component != "core":
+            label = f"{migration.component} {label}"
+        try:
+            with self.transaction():
+                for statement in migration.statements:
+                    if self._column_exists_already(statement):
+                        continue  # a synced peer may have applied this ALTER already
+                    self.execute(statement)
+                self.execute(record_sql, record)
+        except turso.Error as exc:
+            raise (database_fault(exc, self.path) or StoreError(f"{label} failed on {self.path}: {exc}")) from None
+        logger.info("database %s: applied %s", self.path, label)
 
     def _column_exists_already(self, statement: str) -> bool:
         match = _ADD_COLUMN.match(statement)

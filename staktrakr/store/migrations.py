@@ -6,6 +6,24 @@ pollers sync into one Turso database where equal keys overwrite each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CORE = "core"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of one component's schema. The core's are below; each plugin numbers its own
+    from 1 (hook `staktrakr_migrations`) and may only add tables, indexes and columns of its own
+    (CREATE ... IF NOT EXISTS; ADD COLUMN is skipped when a synced peer already added it)."""
+
+    component: str
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (
         1,
@@ -176,3 +194,17 @@ MIGRATIONS.append(
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]
+CORE_MIGRATIONS: tuple[Migration, ...] = tuple(Migration(CORE, v, name, statements) for v, name, statements in MIGRATIONS)
+
+# Where plugin migrations come from: set by the plugin manager when it is built, so that the
+# store layer never imports the layer above it.
+_plugin_source: Callable[[], list[Migration]] = list
+
+
+def set_plugin_migrations(source: Callable[[], list[Migration]]) -> None:
+    global _plugin_source
+    _plugin_source = source
+
+
+def plugin_migrations() -> list[Migration]:
+    return list(_plugin_source())

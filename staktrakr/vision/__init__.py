@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-PLUGIN_NAME = "plugins.vision"
-PIPELINE = "pipelines.vision.VisionPipeline"
+PLUGIN_NAME = "staktrakr.plugins.vision"
+PIPELINE = "staktrakr.pipelines.vision.VisionPipeline"
 # Outcomes worth a look: blocked, wrong-product and failed pages are never sent.
 VISION_STATUSES = ("ok", "out_of_stock", "no_price")
 

@@ -117,7 +117,7 @@ def problems(value: Any, expected: dict[str, Any] | None, path: str = "$") -> li
 def exported(tmp_path_factory):
     """An export of a database that resembles the sample day: fresh, stale, out of stock."""
     from staktrakr.config import load_config
-    from staktrakr.plugins import build_plugin_manager
+    from staktrakr.plugin_manager import build_plugin_manager
     from staktrakr.store import Database
     from staktrakr.store.goldback import GoldbackRate, insert_goldback_rate
     from staktrakr.store.spot import SpotReading, insert_spot_readings

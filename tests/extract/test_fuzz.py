@@ -21,7 +21,7 @@ from staktrakr.extract import Page, extract, limits
 from staktrakr.extract.chain import _EMPTY_PRICE
 from staktrakr.extract.page import _FRAMEWORK_ROOT
 from staktrakr.models import ExtractionResult, Status, Target
-from staktrakr.plugins import build_plugin_manager, dealer_profiles, default_profile
+from staktrakr.plugin_manager import build_plugin_manager, dealer_profiles, default_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 GENEROUS = 60.0  # seconds: a time budget no page should need; results do not depend on the machine

@@ -9,7 +9,7 @@ from staktrakr.bounds import static_bounds
 from staktrakr.catalogue import catalogue_coin
 from staktrakr.extract import Page, extract
 from staktrakr.models import DealerProfile, Target
-from staktrakr.samples.server import SITES, load_truth
+from staktrakr_samples.server import SITES, load_truth
 
 PROFILE = DealerProfile(id="anydealer", name="Any Dealer")
 COINS = [catalogue_coin(s) for s in ("ase", "age", "ape", "generic-silver-bar-10oz", "goldback-utah-g1")]

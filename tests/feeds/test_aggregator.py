@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from plugins.aggregator import (
+from staktrakr.plugins.aggregator import (
     ComparisonPageError,
     aggregator_enabled,
     choose_fill,
@@ -20,7 +20,7 @@ from plugins.aggregator import (
 )
 from staktrakr.errors import ConfigError
 from staktrakr.models import Status
-from staktrakr.samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
+from staktrakr_samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 from staktrakr.store.ids import new_id
 from staktrakr.store.runs import finish_run, start_run
@@ -29,7 +29,7 @@ from staktrakr.timeutil import floor_15, iso_ms, iso_s, utcnow
 
 from ..conftest import free_port, scrapy, write_json
 
-SAMPLES = Path(str(resources.files("staktrakr").joinpath("samples/aggregator")))
+SAMPLES = Path(str(resources.files("staktrakr_samples").joinpath("aggregator")))
 TRUTH = load_truth()
 FBP = "https://www.findbullionprices.com/silver/american-silver-eagle/"
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from plugins.goldback import GoldbackRateInconsistent, GoldbackRateNotFound, read_rate_page
+from staktrakr.plugins.goldback import GoldbackRateInconsistent, GoldbackRateNotFound, read_rate_page
 from staktrakr.models import Status
-from staktrakr.samples.goldback_site import RATE_JSON, GoldbackSite, render_page
-from staktrakr.samples.server import Rule
+from staktrakr_samples.goldback_site import RATE_JSON, GoldbackSite, render_page
+from staktrakr_samples.server import Rule
 from staktrakr.store import Database
 from staktrakr.store.goldback import GoldbackRate, insert_goldback_rate
 from staktrakr.store.snapshots import Snapshot, insert_snapshot

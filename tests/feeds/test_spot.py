@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from plugins.spot import SOURCE_API, SOURCE_TIMEFRAME, SpotSpider
+from staktrakr.plugins.spot import SOURCE_API, SOURCE_TIMEFRAME, SpotSpider
 from staktrakr.logs import JsonLogs
-from staktrakr.samples.metalprice import (
+from staktrakr_samples.metalprice import (
     MISSING,
     SAMPLE_PRICES,
     Answer,

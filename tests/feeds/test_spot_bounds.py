@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 from scrapy.utils.test import get_crawler
 
-from pipelines.validate import ValidatePipeline
-from plugins.spot import staktrakr_price_bounds
+from staktrakr.pipelines.validate import ValidatePipeline
+from staktrakr.plugins.spot import staktrakr_price_bounds
 from staktrakr.models import Coin, Metal, RetailPriceItem
 from staktrakr.store import Database
 from staktrakr.store.spot import SpotReading, insert_spot_readings

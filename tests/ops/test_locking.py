@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from staktrakr.samples.server import SITES
+from staktrakr_samples.server import SITES
 from staktrakr.store import Database
 
 from ..conftest import ROOT, scrapy, write_json

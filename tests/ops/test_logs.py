@@ -13,7 +13,7 @@ import pytest
 
 from staktrakr.config import load_config
 from staktrakr.logs import JsonFormatter, RedactSecrets, config_secrets, environment_secrets, redact_parameters
-from staktrakr.samples.server import SampleSites, load_truth, providers_for
+from staktrakr_samples.server import SampleSites, load_truth, providers_for
 from staktrakr.store import Database
 
 from ..conftest import scrapy, staktrakr, write_json

@@ -18,7 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from staktrakr.reports import build_dealers_report
-from staktrakr.samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
+from staktrakr_samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 from staktrakr.timeutil import parse_time
 

@@ -3,7 +3,7 @@
 import pytest
 from scrapy.utils.test import get_crawler
 
-from pipelines.validate import ValidatePipeline
+from staktrakr.pipelines.validate import ValidatePipeline
 from staktrakr.hookspecs import hookimpl
 from staktrakr.models import RetailPriceItem
 

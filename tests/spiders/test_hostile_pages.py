@@ -1,7 +1,7 @@
 """Hostile pages in a real crawl: every target still ends with one row whose reason says what
 happened, the other dealers are not held up, and the run is recorded."""
 
-from staktrakr.samples.server import SITES, SampleSites, SiteConfig, load_truth, providers_for
+from staktrakr_samples.server import SITES, SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 
 from ..conftest import scrapy, write_json

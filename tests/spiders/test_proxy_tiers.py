@@ -22,8 +22,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from staktrakr.middlewares import ProxyTierMiddleware, proxy_path_reason
-from staktrakr.samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
+from staktrakr.proxy_tiers import ProxyTierMiddleware, proxy_path_reason
+from staktrakr_samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 
 from ..conftest import needs_chromium, scrapy, write_json

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from staktrakr.samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
+from staktrakr_samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 
 from ..conftest import needs_chromium, scrapy, staktrakr, write_json, wrong_answers

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from staktrakr.samples.server import SampleSites, SiteConfig, load_truth, providers_for
+from staktrakr_samples.server import SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 
 from ..conftest import FIXTURES, needs_chromium, scrapy, write_json, wrong_answers

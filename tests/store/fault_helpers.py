@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from staktrakr.samples.server import SampleSites, SiteConfig, load_truth, providers_for
+from staktrakr_samples.server import SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 from staktrakr.store.ids import new_id
 from staktrakr.store.snapshots import Snapshot, insert_snapshots

@@ -4,7 +4,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from staktrakr.config import load_config
-from staktrakr.samples.server import SampleSites, load_truth, providers_for
+from staktrakr_samples.server import SampleSites, load_truth, providers_for
 from staktrakr.store import Database, open_database
 from staktrakr.store.provider_tables import save_providers
 

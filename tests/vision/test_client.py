@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from staktrakr.catalogue import catalogue_coin
-from staktrakr.samples.gemini import Behaviour, GeminiConfig, GeminiStandIn
+from staktrakr_samples.gemini import Behaviour, GeminiConfig, GeminiStandIn
 from staktrakr.vision.client import CallBudget, ClientOptions, GeminiVision, VisionBudgetExhausted, VisionError
 from staktrakr.vision.prompt import build_prompt
 

@@ -9,7 +9,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 import staktrakr.settings as project_settings
-from pipelines.vision import VisionPipeline
+from staktrakr.pipelines.vision import VisionPipeline
 from staktrakr.models import RetailPriceItem
 
 from ..conftest import FIXTURES
@@ -29,7 +29,7 @@ def _item(status="ok", price=94.19, screenshot=None):
 
 
 def test_off_without_vision_enabled_with_one_log_line(caplog):
-    caplog.set_level(logging.INFO, logger="pipelines.vision")
+    caplog.set_level(logging.INFO, logger="staktrakr.pipelines.vision")
     with pytest.raises(NotConfigured):
         VisionPipeline.from_crawler(_crawler(GEMINI_API_KEY="k-0123456789"))
     assert [r.getMessage() for r in caplog.records] == ["vision cross-check off: VISION_ENABLED is not set"]
@@ -38,7 +38,7 @@ def test_off_without_vision_enabled_with_one_log_line(caplog):
 def test_off_when_the_pipeline_is_not_configured(monkeypatch):
     monkeypatch.setenv("VISION_ENABLED", "1")
     monkeypatch.setenv("GEMINI_API_KEY", "k-0123456789")
-    pipelines = dict(SETTINGS["ITEM_PIPELINES"], **{"pipelines.vision.VisionPipeline": None})
+    pipelines = dict(SETTINGS["ITEM_PIPELINES"], **{"staktrakr.pipelines.vision.VisionPipeline": None})
     with pytest.raises(NotConfigured):
         VisionPipeline.from_crawler(_crawler(ITEM_PIPELINES=pipelines))
 

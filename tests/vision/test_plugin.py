@@ -4,7 +4,7 @@ import json
 import os
 import time
 
-from staktrakr.samples.gemini import Behaviour, GeminiStandIn
+from staktrakr_samples.gemini import Behaviour, GeminiStandIn
 from staktrakr.vision.screenshots import prune_runs
 
 from ..conftest import FIXTURES, staktrakr
@@ -15,7 +15,7 @@ SCREENSHOT = FIXTURES / "vision" / "apmex-ase.png"
 def test_vision_is_a_built_in_plugin():
     listed = staktrakr("plugins", "--json")
     assert listed.returncode == 0, listed.stderr
-    vision = next(p for p in json.loads(listed.stdout) if p["name"] == "plugins.vision")
+    vision = next(p for p in json.loads(listed.stdout) if p["name"] == "staktrakr.plugins.vision")
     assert vision["origin"] == "built-in" and vision["hooks"] == ["staktrakr_cli_commands"]
 
 

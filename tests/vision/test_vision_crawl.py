@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from staktrakr.samples.gemini import Behaviour, GeminiConfig, GeminiStandIn, png_size
-from staktrakr.samples.server import SampleSites, SiteConfig, load_truth, providers_for
+from staktrakr_samples.gemini import Behaviour, GeminiConfig, GeminiStandIn, png_size
+from staktrakr_samples.server import SampleSites, SiteConfig, load_truth, providers_for
 from staktrakr.store import Database
 from staktrakr.store.snapshots import Snapshot, insert_snapshot
 from staktrakr.timeutil import floor_15, iso_ms, iso_s, utcnow

@@ -1,6 +1,6 @@
 """A local web server for the sample dealer sites (demo, tests, benchmarks).
 
-Serves `staktrakr/samples/sites/` on 127.0.0.1 like a dealer would: HTML, JSON and scripts with
+Serves `samples/sites/` on 127.0.0.1 like a dealer would: HTML, JSON and scripts with
 realistic content types, optional per-path behaviour (status codes, latency, a path that blocks),
 `?delay_ms=N` on any URL (a page's script fetching its prices late), and a per-request latency
 range for benchmarks. It runs in a background thread and stops itself.
@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from .local_server import LocalHttpServer
 
-SITES = Path(str(resources.files("staktrakr").joinpath("samples/sites")))
+SITES = Path(str(resources.files("staktrakr_samples").joinpath("sites")))
 
 
 @dataclass
@@ -162,7 +162,7 @@ def providers_for(
     sites: SampleSites, truth: list[dict[str, Any]], choose: Callable[[dict], bool] | None = None
 ) -> dict[str, Any]:
     """A rich providers file pointing every sample page at the running server."""
-    from ..catalogue import catalogue_coin
+    from staktrakr.catalogue import catalogue_coin
 
     coins: dict[str, Any] = {}
     for entry in truth:

@@ -20,18 +20,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .config import load_config
-from .export import export_api, export_cache_path
-from .plugins import build_plugin_manager
-from .providers import resolve_providers
-from .samples.gemini import GeminiStandIn
-from .samples.goldback_site import GoldbackSite
-from .samples.metalprice import MetalPriceServer
-from .samples.server import SampleSites, load_truth, providers_for
-from .store import Database
-from .store.runs import recent_runs
-from .store.render_modes import learned_render_modes
-from .store.snapshots import count_by_source, newest_per_target
+from staktrakr.config import load_config
+from staktrakr.export import export_api, export_cache_path
+from staktrakr.plugin_manager import get_plugin_manager
+from staktrakr.providers import resolve_providers
+from .gemini import GeminiStandIn
+from .goldback_site import GoldbackSite
+from .metalprice import MetalPriceServer
+from .server import SampleSites, load_truth, providers_for
+from staktrakr.store import Database
+from staktrakr.store.runs import recent_runs
+from staktrakr.store.render_modes import learned_render_modes
+from staktrakr.store.snapshots import count_by_source, newest_per_target
 
 CHROMIUM = (Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium"))
 _STATUS_STYLE = {"ok": "green", "out_of_stock": "yellow", "wrong_product": "magenta", "blocked": "red", "no_price": "red", "error": "red"}
@@ -158,7 +158,7 @@ def run_demo(workdir: Path, *, browser: bool = True, vision: bool = False, conso
             db,
             resolve_providers(config, db),
             config.STAKTRAKR_API_DIR,
-            pm=build_plugin_manager(config),
+            pm=get_plugin_manager(config),
             cache_path=export_cache_path(config),
         )
         console.print(

@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from ..catalogue import GOLDBACK_DENOMINATIONS
-from ..extract.money import round2
-from ..timeutil import utcnow
+from staktrakr.catalogue import GOLDBACK_DENOMINATIONS
+from staktrakr.extract.money import round2
+from staktrakr.timeutil import utcnow
 from .server import Rule, SampleSites, SiteConfig
 
-PAGES = Path(str(resources.files("staktrakr").joinpath("samples/goldback")))
+PAGES = Path(str(resources.files("staktrakr_samples").joinpath("goldback")))
 LAYOUTS = ("table", "denominations", "prose", "js")
 SAMPLE_G1_USD = 10.06  # the official rate of 2026-03-15 (tests/fixtures/live-api)
 RATE_JSON = "/exchange-rates/rate.json"

@@ -144,8 +144,8 @@ def image_tokens(size: tuple[int, int] | None) -> int:
 
 def weight_text(slug: str | None) -> str | None:
     """The weight a product title of this catalogue coin shows: '1 oz', '10 oz', 'G1'."""
-    from ..catalogue import catalogue_coin
-    from ..models import Metal
+    from staktrakr.catalogue import catalogue_coin
+    from staktrakr.models import Metal
 
     coin = catalogue_coin(slug) if slug else None
     if coin is None:
