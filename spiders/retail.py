@@ -34,6 +34,7 @@ from staktrakr.proxy_tiers import proxy_path_reason
 from staktrakr.models import DealerProfile, ExtractionResult, RetailPriceItem, Status, Target
 from staktrakr.providers import resolve_providers, unknown_dealer_problem
 from staktrakr.store.snapshots import failed_targets
+from staktrakr.shards import shard_targets
 from staktrakr.timeutil import iso_ms, utcnow
 from staktrakr.vision import VISION_STATUSES
 from staktrakr.vision.screenshots import VisionCapture
@@ -131,7 +132,7 @@ class RetailSpider(scrapy.Spider):
         if self.only_failed:
             failed = set(failed_targets(context.db, context.config.POLLER_ID))
             targets = [t for t in targets if (t.coin.slug, t.vendor) in failed]
-        return targets
+        return shard_targets(targets, context.config)  # this shard's dealers (all when unsharded)
 
     async def start(self) -> AsyncIterator[Any]:
         try:

@@ -20,9 +20,11 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
+from . import shards
 from .errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -59,6 +61,10 @@ class Config(BaseModel):
     API_GIT_WORKDIR: Path = Field(Path("var/publish"), description="Working clone used by the git publisher.")
     STAKTRAKR_PLUGINS: tuple[str, ...] | None = Field(None, description="Only load these plugins (comma list).")
     STAKTRAKR_TRACE_PLUGINS: bool = Field(False, description="Log every hook call.")
+    # Dealer shards (staktrakr/shards.py). The order matters: the count's validator checks all three.
+    JOB_COMPLETION_INDEX: int | None = Field(None, description="Set by Kubernetes in an Indexed Job: this pod's shard when STAKTRAKR_SHARD_COUNT is set.")
+    STAKTRAKR_SHARD: str | None = Field(None, description="This process's dealer shard within its poller group, INDEX/COUNT from 0 (e.g. 0/3).")
+    STAKTRAKR_SHARD_COUNT: int | None = Field(None, validate_default=True, description="Shards in this poller group (with JOB_COMPLETION_INDEX).")
 
     @field_validator("POLLER_ID")
     @classmethod
@@ -71,6 +77,22 @@ class Config(BaseModel):
             raise ValueError(f"{value[:40]!r} is not valid; {POLLER_ID_RULE}")
         if value == "import":
             raise ValueError("'import' is reserved for rows brought in by `staktrakr backfill`")
+        return value
+
+    @field_validator("STAKTRAKR_SHARD")
+    @classmethod
+    def _shard(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        shards.parse_spec(value)
+        return value.strip()
+
+    @field_validator("STAKTRAKR_SHARD_COUNT")
+    @classmethod
+    def _shard_count(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if "STAKTRAKR_SHARD" not in info.data:
+            return value  # STAKTRAKR_SHARD itself was wrong: one message about it is enough
+        shards.resolve(info.data["STAKTRAKR_SHARD"], value, info.data.get("JOB_COMPLETION_INDEX"))
         return value
 
     @field_validator("TURSO_DATABASE_URL")

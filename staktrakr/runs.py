@@ -23,6 +23,7 @@ from scrapy.exceptions import CloseSpider
 from .crawl_context import CrawlContext
 from .errors import StaktrakrError, StoreError, SyncError
 from .models import Status
+from .shards import shard_of
 from .store.ids import new_id
 from .store.runs import close_orphaned_runs, finish_run, start_run
 from .timeutil import ago, iso_ms, utcnow
@@ -107,10 +108,12 @@ class RunRecorder:
         # the lock only old ones are taken for dead (B-4).
         locked = self.crawler.settings.getbool(JOB_LOCKED_SETTING)
         before = now if locked else ago(now, hours=stale_after)
-        orphaned = close_orphaned_runs(self.context.db, poller, job, iso_ms(before), iso_ms(now))
+        shard = shard_of(self.context.config)
+        label = shard.label if shard else None
+        orphaned = close_orphaned_runs(self.context.db, poller, job, iso_ms(before), iso_ms(now), shard=label)
         if orphaned:
             logger.warning("closed %d orphaned %s run(s) of poller %s", orphaned, job, poller)
-        start_run(self.context.db, self.run_id, poller, job, iso_ms(now))
+        start_run(self.context.db, self.run_id, poller, job, iso_ms(now), shard=label)
         self.run_open = True
 
     def item_scraped(self, item: Any, spider: Any) -> None:

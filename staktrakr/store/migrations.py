@@ -193,6 +193,18 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        6,
+        "the dealer shard of each run",
+        (
+            # `1/3` when the poller group runs as shards (staktrakr/shards.py), NULL otherwise: the
+            # shards of a group share its POLLER_ID, and an operator must see which one went silent.
+            "ALTER TABLE poller_runs ADD COLUMN shard TEXT",
+        ),
+    )
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]
 CORE_MIGRATIONS: tuple[Migration, ...] = tuple(Migration(CORE, v, name, statements) for v, name, statements in MIGRATIONS)
 

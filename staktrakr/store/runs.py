@@ -9,11 +9,11 @@ from ..models import Status
 from .db import Database
 
 
-def start_run(db: Database, run_id: str, poller_id: str, job: str, started_at: str) -> None:
+def start_run(db: Database, run_id: str, poller_id: str, job: str, started_at: str, shard: str | None = None) -> None:
     with db.transaction():
         db.execute(
-            "INSERT INTO poller_runs (run_id, poller_id, job, started_at, status) VALUES (?, ?, ?, ?, 'running')",
-            (run_id, poller_id, job, started_at),
+            "INSERT INTO poller_runs (run_id, poller_id, job, started_at, status, shard) VALUES (?, ?, ?, ?, 'running', ?)",
+            (run_id, poller_id, job, started_at, shard),
         )
 
 
@@ -64,11 +64,20 @@ def get_run(db: Database, run_id: str) -> dict[str, Any] | None:
 
 
 def last_run_per_poller(db: Database) -> list[dict[str, Any]]:
+    """The newest run of each poller, and of each shard of a sharded poller group."""
     return db.query(
         """SELECT * FROM (
-               SELECT r.*, ROW_NUMBER() OVER (PARTITION BY poller_id ORDER BY started_at DESC) AS rn
+               SELECT r.*, ROW_NUMBER() OVER (PARTITION BY poller_id, shard ORDER BY started_at DESC) AS rn
                FROM poller_runs r)
-           WHERE rn = 1 ORDER BY poller_id"""
+           WHERE rn = 1 ORDER BY poller_id, shard"""
+    )
+
+
+def runs_of_shards(db: Database, job: str, since: str) -> list[dict[str, Any]]:
+    """Runs of `job` by sharded poller groups started since `since`, newest first."""
+    return db.query(
+        "SELECT * FROM poller_runs WHERE job = ? AND shard IS NOT NULL AND started_at >= ? ORDER BY started_at DESC",
+        (job, since),
     )
 
 
@@ -80,13 +89,14 @@ def recent_runs(db: Database, poller_id: str | None = None, limit: int = 20) -> 
     return db.query("SELECT * FROM poller_runs ORDER BY started_at DESC LIMIT ?", (limit,))
 
 
-def close_orphaned_runs(db: Database, poller_id: str, job: str, started_before: str, now: str) -> int:
-    """Runs of this poller and job still 'running' that started before `started_before` died
-    without closing (killed process). Only old ones: a concurrent run is not an orphan (B-4)."""
+def close_orphaned_runs(db: Database, poller_id: str, job: str, started_before: str, now: str, shard: str | None = None) -> int:
+    """Runs of this poller (and shard) and job still 'running' that started before `started_before`
+    died without closing (killed process). Only old ones: a concurrent run is not an orphan (B-4).
+    Another shard's run is never this one's orphan: the shards of a group run at the same time."""
     with db.transaction():
         return db.execute(
             "UPDATE poller_runs SET status = 'error', finished_at = ?, finish_reason = 'orphaned', "
             "error = 'process ended without closing the run' "
-            "WHERE poller_id = ? AND job = ? AND status = 'running' AND started_at < ?",
-            (now, poller_id, job, started_before),
+            "WHERE poller_id = ? AND job = ? AND status = 'running' AND started_at < ? AND shard IS ?",
+            (now, poller_id, job, started_before, shard),
         )
