@@ -1,4 +1,4 @@
-"""`staktrakr runs` and `staktrakr dealers`: what the crawls did, read back from the database.
+"""What the crawls did, read back from the database (`staktrakr runs` and `staktrakr dealers`).
 
 `runs` lists recent `poller_runs` rows with their totals per status and, from the run's own
 `price_snapshots` rows, how many attempts failed at each dealer. `dealers` judges each dealer over
@@ -8,21 +8,18 @@ failures per kind and the most common failure reason, so a dead URL or a ban sta
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-import click
 from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .config import load_config
 from .health import format_age
 from .models import Status
-from .store import Database, open_database
+from .store import Database
 from .store import reports as queries
 from .timeutil import iso_ms, parse_time, utcnow
 
@@ -177,35 +174,3 @@ def print_dealers(report: DealersReport, now: datetime) -> None:
     dead = [d.dealer for d in report.dealers if d.captured == 0]
     if dead:
         console.print(f"no success at all: {', '.join(dead)}", style="red", highlight=False)
-
-
-# -- commands -----------------------------------------------------------------------------------
-
-
-@click.command("runs")
-@click.option("--poller", "poller_id", help="Only this poller's runs (POLLER_ID, e.g. api or home).")
-@click.option("--last", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def runs_command(poller_id: str | None, last: int, as_json: bool) -> None:
-    """Recent crawl runs: duration, status, totals per status, failures per dealer."""
-    with open_database(load_config()) as db:
-        runs = build_runs_report(db, poller_id, last)
-    if as_json:
-        click.echo(json.dumps([run.model_dump(mode="json") for run in runs], indent=2))
-        return
-    print_runs(runs)
-
-
-@click.command("dealers")
-@click.option("--hours", type=click.FloatRange(min=0, min_open=True), default=24, show_default=True, help="Look back this many hours.")
-@click.option("--poller", "poller_id", help="Only this poller's attempts (a ban often hits one IP only).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def dealers_command(hours: float, poller_id: str | None, as_json: bool) -> None:
-    """Health per dealer: attempts, success rate, last success, blocked/no-price/error counts, top failure reason."""
-    now = utcnow()
-    with open_database(load_config()) as db:
-        report = build_dealers_report(db, now, hours, poller_id)
-    if as_json:
-        click.echo(report.model_dump_json(indent=2))
-        return
-    print_dealers(report, now)

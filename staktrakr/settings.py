@@ -2,7 +2,7 @@
 
 BOT_NAME = "staktrakr"
 # Our `crawl` command sets the exit status from the run's outcome (non-zero when all failed).
-COMMANDS_MODULE = "staktrakr.commands"
+COMMANDS_MODULE = "staktrakr.scrapy_commands"
 SPIDER_MODULES = ["staktrakr.spiders"]
 NEWSPIDER_MODULE = "staktrakr.spiders"
 # Adds one `retail-<dealer>` spider per dealer and the spiders plugins register.
