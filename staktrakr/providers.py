@@ -331,7 +331,7 @@ def _fetch_providers(url: str, cache: Path, known_dealers: Collection[str], time
             stored = json.loads(cache.read_text(encoding="utf-8"))
             return parse_providers(stored, f"{shown} (last good copy)")
         raise ProvidersError(shown, [f"cannot load providers and there is no earlier copy: {reason}"]) from None
-    from .export.writer import write_atomic
+    from .files import write_atomic
 
     write_atomic(cache, json.dumps(providers.rich(), indent=1).encode("utf-8"))
     return providers

@@ -11,11 +11,12 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
+
+from ..files import is_temp_name, write_atomic  # re-exported: the export's callers import them from here
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +45,6 @@ def is_api_file(relpath: str | PurePath) -> bool:
     return _API_FILE.fullmatch(PurePath(relpath).as_posix()) is not None
 
 
-def is_temp_name(name: str) -> bool:
-    """A temp file of `write_atomic` (`.latest.json.k2j4_x.tmp`)."""
-    return name.startswith(".") and name.endswith(".tmp")
-
-
 def staging_dir(root: Path) -> Path:
     """Where the export writes its temp files: a hidden sibling of the data root, so a process
     killed mid-write leaves nothing inside the folder that is served and published."""
@@ -75,31 +71,6 @@ def js_value(value: Any) -> Any:
 def dumps(value: Any) -> bytes:
     """Pretty JSON with 2-space indent and a trailing newline, like the live files."""
     return (json.dumps(js_value(value), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None) -> bool:
-    """Replace `path` with `data` via a temp file + rename; False (file untouched) when equal.
-
-    The temp file goes to `tmp_dir` (same filesystem as `path`, or the rename fails) or, by
-    default, beside `path` as a dotfile ending in `.tmp`.
-    """
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=tmp_dir or path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
 
 
 @dataclass
