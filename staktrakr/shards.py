@@ -19,9 +19,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+from .timeutil import parse_time
 
 if TYPE_CHECKING:
     from .config import Config
@@ -125,3 +128,52 @@ def assignment(dealers: Iterable[str], count: int) -> dict[int, list[str]]:
 
 def _vendor(target: Any) -> str:
     return str(target.vendor)
+
+
+class ShardState(BaseModel):
+    """One shard of a poller group as its runs show it: what `staktrakr shards` reports."""
+
+    group: str
+    shard: str  # `1/3`
+    state: str  # ok, error, running, silent (see shard_states)
+    started_at: str | None = None
+    status: str | None = None
+    total: int | None = None
+    note: str = ""
+
+
+def shard_states(runs: Iterable[dict[str, Any]], now: datetime, silent_after: timedelta) -> list[ShardState]:
+    """Every shard of every sharded group (the count its newest run gives), newest run first in
+    `runs`. A shard is *silent* when it never ran, missed its group's latest cycle (its newest
+    run started more than `silent_after` before the group's newest), or has been running for
+    longer than `silent_after` (a killed process never closes its run)."""
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
+    for run in runs:
+        newest.setdefault((run["poller_id"], run["shard"]), run)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for (group, _), run in newest.items():
+        groups.setdefault(group, []).append(run)
+    states: list[ShardState] = []
+    for group, group_runs in sorted(groups.items()):
+        latest = max(group_runs, key=lambda r: r["started_at"])
+        count = parse_spec(latest["shard"])[1]
+        cycle_start = parse_time(latest["started_at"]) - silent_after
+        for index in range(count):
+            label = f"{index}/{count}"
+            run = newest.get((group, label))
+            states.append(_state(group, label, run, cycle_start, now, silent_after))
+    return states
+
+
+def _state(group: str, label: str, run: dict[str, Any] | None, cycle_start: datetime, now: datetime, silent_after: timedelta) -> ShardState:
+    if run is None:
+        return ShardState(group=group, shard=label, state="silent", note="no run of this shard yet")
+    started = parse_time(run["started_at"])
+    state = ShardState(group=group, shard=label, state=run["status"], started_at=run["started_at"], status=run["status"], total=run["total"])
+    if started < cycle_start:
+        return state.model_copy(update={"state": "silent", "note": "missed the group's latest cycle"})
+    if run["status"] == "running" and now - started > silent_after:
+        return state.model_copy(update={"state": "silent", "note": "run never finished (process killed or host down?)"})
+    if run.get("finish_reason") == "orphaned":
+        return state.model_copy(update={"state": "silent", "note": "run never finished (closed as orphaned)"})
+    return state

@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "staktrakr.commands.new_dealer:new_dealer_command",
     "staktrakr.commands.reports:runs_command",
     "staktrakr.commands.reports:dealers_command",
+    "staktrakr.commands.shards:shards_command",
     "staktrakr.backfill:backfill_command",
     "staktrakr.serve:serve_command",
     "staktrakr.health:health_command",

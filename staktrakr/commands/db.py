@@ -84,7 +84,7 @@ def db_status(ctx: CommandContext, as_json: bool) -> None:
     runs_table = Table("poller", "job", "started", "status", "targets", "captured", "failures", "seconds", title="last run per poller")
     for run in runs:
         runs_table.add_row(
-            run["poller_id"], run["job"], run["started_at"], run["status"], str(run["total"]),
+            run["poller_id"] + (f" shard {run['shard']}" if run.get("shard") else ""), run["job"], run["started_at"], run["status"], str(run["total"]),
             str(run["captured"]), str(run["failures"]), f"{run['duration_s'] or 0:.1f}",
         )  # fmt: skip
     console.print(runs_table if runs else "no runs yet")

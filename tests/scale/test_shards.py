@@ -3,19 +3,23 @@ shard settings validated in one line; a sharded crawl's run row says which shard
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
 from staktrakr.config import load_config
 from staktrakr.errors import ConfigError
 from staktrakr.models import Coin, Target
-from staktrakr.shards import assignment, shard_of, shard_of_dealer, shard_targets
+from staktrakr.shards import assignment, shard_of, shard_of_dealer, shard_states, shard_targets
 from staktrakr.store import Database
 from staktrakr.store.runs import close_orphaned_runs, last_run_per_poller, start_run
 
-from ..conftest import scrapy
-from ..test_configuration_mistakes import error_lines
+from staktrakr.timeutil import iso_ms, parse_time, utcnow
+
+from ..conftest import scrapy, staktrakr
+from ..test_configuration_mistakes import NINE, error_lines
 
 DEALERS = [f"dealer{i:03d}" for i in range(600)]
 
@@ -114,3 +118,43 @@ def test_each_shard_has_its_own_run_row_and_never_closes_a_sibling_as_orphaned(c
 def test_shard_of_reads_the_validated_config():
     assert shard_of(load_config(environ={"STAKTRAKR_SHARD": " 2 / 3 "})).label == "2/3"
     assert shard_of(load_config(environ={})) is None
+
+
+def _run(group: str, shard: str, started: str, status: str = "ok", total: int = 5, reason: str | None = None) -> dict:
+    return {"poller_id": group, "shard": shard, "started_at": started, "status": status, "total": total, "finish_reason": reason}
+
+
+def test_a_shard_that_missed_the_cycle_or_never_finished_is_silent():
+    now = parse_time("2026-03-01T10:20:00.000Z")
+    runs = [  # newest first, as runs_of_shards gives them
+        _run("home", "0/3", "2026-03-01T10:15:01.000Z"),
+        _run("home", "2/3", "2026-03-01T10:15:00.500Z", status="running"),
+        _run("cloud", "1/2", "2026-03-01T10:15:00.000Z", status="running"),
+        _run("cloud", "0/2", "2026-03-01T10:00:00.000Z", status="running"),
+        _run("home", "1/3", "2026-03-01T10:00:00.000Z"),
+    ]
+    states = {(s.group, s.shard): s for s in shard_states(runs, now, timedelta(minutes=10))}
+    assert {k: s.state for k, s in states.items()} == {
+        ("cloud", "0/2"): "silent", ("cloud", "1/2"): "running",
+        ("home", "0/3"): "ok", ("home", "1/3"): "silent", ("home", "2/3"): "running",
+    }  # fmt: skip
+    assert states[("home", "1/3")].note == "missed the group's latest cycle"
+    later = {(s.group, s.shard): s for s in shard_states(runs, parse_time("2026-03-01T10:30:00.000Z"), timedelta(minutes=10))}
+    assert later[("home", "2/3")].state == "silent" and "never finished" in later[("home", "2/3")].note
+    # a shard with no run at all: the count comes from the group's newest run
+    only_one = shard_states([_run("cloud", "0/2", "2026-03-01T10:15:00.000Z")], now, timedelta(minutes=10))
+    assert [(s.shard, s.state, s.note) for s in only_one] == [("0/2", "ok", ""), ("1/2", "silent", "no run of this shard yet")]
+
+
+def test_the_shards_command_shows_who_crawls_what_and_the_silent_shard(config):
+    with Database.open_local(config.STAKTRAKR_DB) as db:
+        start_run(db, "r0", "cloud", "retail", iso_ms(utcnow()), shard="0/2")
+    done = staktrakr("shards", "--json", env={"STAKTRAKR_SHARD": "1/2"})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["count"] == 2 and report["this_process"] == "1/2"
+    assert sorted(report["dealers"]["0"] + report["dealers"]["1"]) == sorted(NINE.split(", "))
+    assert report["dealers"]["1"] == [d for d in sorted(NINE.split(", ")) if shard_of_dealer(d, 2) == 1]
+    assert [(s["shard"], s["state"]) for s in report["shards"]] == [("0/2", "running"), ("1/2", "silent")]
+    table = staktrakr("shards")
+    assert table.returncode == 0 and "no run of this shard yet" in table.stdout and "this process is not sharded" in table.stdout
