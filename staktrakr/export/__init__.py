@@ -1,9 +1,8 @@
 """`staktrakr export`: the static JSON API, built from the database.
 
-Layout (the folder is the data root, like the published `data/`):
-api/manifest.json, api/latest.json, api/providers.json, api/{slug}/latest.json,
-api/{slug}/history-7d.json, api/{slug}/history-30d.json, plus the files plugins add
-(spot: hourly/…, 15min/…; Goldback: api/goldback-spot.json, goldback-YYYY.json).
+The folder is the data root, like the published `data/`; `staktrakr.api.layout` says where
+each file goes. Every file is checked against its model (`staktrakr.api.families`) as it is
+written, and the JSON Schemas of the families are published beside them (api/schema/).
 """
 
 from __future__ import annotations
@@ -17,7 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from ..api import layout
+from ..api.schema import schema_files
 
 from ..models import Coin
 from ..providers import ProviderSet
@@ -25,22 +27,16 @@ from ..store import Database
 from ..store.exports import day_fingerprints, informative_observations, last_in_stock_price
 from ..timeutil import iso_ms, utcnow
 from ..store.spot import latest_spot
-from .retail import ExportParams, Observation, SpotQuote, coin_figures, history_day
+from .figures import ExportParams, Observation, SpotQuote, coin_figures, history_day
 from .writer import ApiWriter, write_atomic
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
-ENDPOINTS = {
-    "latest": "api/latest.json",
-    "slug_latest": "api/{slug}/latest.json",
-    "history_7d": "api/{slug}/history-7d.json",
-    "history_30d": "api/{slug}/history-30d.json",
-    "providers": "api/providers.json",
-}
+ENDPOINTS = layout.ENDPOINTS
 # Files whose only change would be `generated_at`: left alone when nothing else changed, so an
 # export with no new data rewrites nothing and `generated_at` says when the data last moved.
-_STAMPED = ("api/manifest.json", "api/latest.json")
+_STAMPED = (layout.MANIFEST, layout.LATEST)
 
 
 class ExportReport(BaseModel):
@@ -54,6 +50,9 @@ class ExportReport(BaseModel):
     unchanged: int
     removed: list[str]
     seconds: float
+    # The manifest as written (or as it stands, when unchanged): `publish` hands it on without
+    # reading the file back. Not part of the printed report.
+    manifest: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
 class HistoryCache:
@@ -193,9 +192,9 @@ def export_api(
     for slug, fig in figures.items():
         if fig.latest["window_start"] is None:
             fig.latest["window_start"] = latest_window
-        writer.write_json(f"api/{slug}/latest.json", fig.latest)
-        writer.write_json(f"api/{slug}/history-7d.json", fig.history_7d)
-        writer.write_json(f"api/{slug}/history-30d.json", fig.history_30d)
+        writer.write_json(layout.slug_latest(slug), fig.latest)
+        writer.write_json(layout.history_7d(slug), fig.history_7d)
+        writer.write_json(layout.history_30d(slug), fig.history_30d)
 
     summaries = {slug: f.summary for slug, f in figures.items() if f.summary is not None}
     latest = {"window_start": latest_window, "generated_at": generated_at, "coin_count": len(summaries), "coins": summaries}
@@ -210,13 +209,19 @@ def export_api(
         "endpoints": ENDPOINTS,
         "schema_version": SCHEMA_VERSION,
     }
-    for relative, value in (("api/latest.json", latest), ("api/manifest.json", manifest)):
-        if relative in _STAMPED and _same_but_stamp(writer.read_json(relative), value):
+    published_manifest = manifest
+    for relative, value in ((layout.LATEST, latest), (layout.MANIFEST, manifest)):
+        old = writer.read_json(relative)
+        if relative in _STAMPED and _same_but_stamp(old, value):
             writer.log.unchanged.append(relative)
+            if relative == layout.MANIFEST:
+                published_manifest = old  # its generated_at says when the data last moved
             continue
         writer.write_json(relative, value)
-    writer.write_json("api/providers.json", providers.flat())
+    writer.write_json(layout.PROVIDERS, providers.flat())
     for relative, value in sorted(extra_files.items()):
+        writer.write_json(relative, value)
+    for relative, value in schema_files().items():
         writer.write_json(relative, value)
     writer.remove_stale_slug_dirs(set(coins))
 
@@ -231,6 +236,7 @@ def export_api(
         unchanged=len(writer.log.unchanged),
         removed=writer.log.removed,
         seconds=round(time.monotonic() - started, 3),
+        manifest=published_manifest,
     )
     logger.info(
         "export to %s: %d coins, %d rows, %d files written, %d unchanged, %d removed in %.2f s",

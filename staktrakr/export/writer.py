@@ -1,7 +1,8 @@
 """Writing the API folder: JS-compatible JSON, atomic replace, untouched when unchanged.
 
-Also the one definition of what belongs to the published API (`is_api_file`): the publisher
-commits only those files, and the export clears the temp files an interrupted write left.
+Every file of a known family is checked against its model before it is written (a file its
+published schema would reject is a bug, never published). The export clears the temp files an
+interrupted write left; the publisher commits only the API's files (`is_api_file`).
 """
 
 from __future__ import annotations
@@ -9,41 +10,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
+from ..api.families import published_value
+from ..api.layout import API_DIR, NOT_SLUG_DIRS, is_api_file, slug_dir  # is_api_file re-exported for the publisher
 from ..files import is_temp_name, write_atomic  # re-exported: the export's callers import them from here
 
 logger = logging.getLogger(__name__)
-
-# -- the files of the API ---------------------------------------------------------------------
-
-_SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-_API_FILE = re.compile(
-    "|".join(
-        (
-            r"api/(?:manifest|latest|providers|goldback-spot)\.json",  # export, Goldback plugin
-            rf"api/{_SLUG}/(?:latest|history-7d|history-30d)\.json",  # export, per coin
-            # Yearly files: `goldback-YYYY.json` (Goldback plugin) and the live API's
-            # `spot-history-YYYY.json` seeds sit at the data root; api/ copies are accepted too.
-            r"(?:api/)?(?:goldback|spot-history)-\d{4}\.json",
-            r"hourly/\d{4}/\d{2}/\d{2}/\d{2}\.json",  # spot plugin
-            r"15min/\d{4}/\d{2}/\d{2}/\d{4}\.json",  # spot plugin
-        )
-    )
-)
-
-
-def is_api_file(relpath: str | PurePath) -> bool:
-    """Whether `relpath` (relative to the data root, `/`-separated) is one of the API's own
-    file families. Everything else in the folder (temp files of an interrupted write, an
-    editor's backup, a database someone put there) is never published."""
-    return _API_FILE.fullmatch(PurePath(relpath).as_posix()) is not None
-
 
 def staging_dir(root: Path) -> Path:
     """Where the export writes its temp files: a hidden sibling of the data root, so a process
@@ -113,6 +90,7 @@ class ApiWriter:
         return removed
 
     def write_json(self, relative: str, value: Any) -> None:
+        value = published_value(relative, value)
         path = self.root / relative
         # Comparing parsed JSON is much cheaper than pretty-printing (Python's indenting
         # encoder is slow) and decides most files of a re-export.
@@ -132,13 +110,13 @@ class ApiWriter:
 
     def remove_stale_slug_dirs(self, keep: set[str]) -> None:
         """Folders of slugs no longer configured go (the live API kept 58 orphans, B-17)."""
-        api = self.root / "api"
+        api = self.root / API_DIR
         if not api.is_dir():
             return
         for child in sorted(api.iterdir()):
-            if child.is_dir() and child.name not in keep and (child / "latest.json").exists():
+            if child.is_dir() and child.name not in keep | NOT_SLUG_DIRS and (child / "latest.json").exists():
                 shutil.rmtree(child)
-                self.log.removed.append(f"api/{child.name}/")
+                self.log.removed.append(f"{slug_dir(child.name)}/")
 
 
 def _usable_staging(root: Path) -> Path | None:

@@ -178,3 +178,71 @@ def test_every_configured_slug_has_its_three_files(exported):
     for slug in manifest["coins"]:
         for name in ("latest.json", "history-7d.json", "history-30d.json"):
             assert (exported / "api" / slug / name).is_file(), (slug, name)
+
+
+# -- the published schemas ------------------------------------------------------------------------
+
+
+def _validator(root, family_name):
+    import jsonschema
+
+    schema = json.loads((root / f"api/schema/{family_name}.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_every_exported_file_is_valid_against_its_published_schema(exported):
+    from staktrakr.api.families import BY_NAME, family_of
+
+    checked: dict[str, int] = {}
+    for path in sorted(exported.rglob("*.json")):
+        rel = path.relative_to(exported).as_posix()
+        if rel.startswith("api/schema/"):
+            continue
+        family = family_of(rel)
+        assert family is not None, f"{rel} belongs to no file family"
+        errors = [e.message for e in _validator(exported, family.name).iter_errors(json.loads(path.read_text()))]
+        assert errors == [], (rel, errors[:3])
+        checked[family.name] = checked.get(family.name, 0) + 1
+    assert set(checked) == set(BY_NAME), f"families without an exported file: {set(BY_NAME) - set(checked)}"
+
+
+def test_the_live_samples_are_valid_against_our_published_schemas(exported):
+    """The schemas describe the live contract too: every live sample of a family passes."""
+    from staktrakr.api.families import family_of
+
+    seen = set()
+    for path in sorted(SAMPLES.rglob("*.json")):
+        rel = path.relative_to(SAMPLES).as_posix()
+        family = family_of(rel)
+        if family is None:
+            assert rel.startswith("retail/"), rel  # the live system's own poller files, not API files
+            continue
+        errors = [e.message for e in _validator(exported, family.name).iter_errors(json.loads(path.read_text()))]
+        assert errors == [], (rel, errors[:3])
+        seen.add(family.name)
+    assert len(seen) == 8
+
+
+def test_a_schema_rejects_a_retyped_or_unknown_key(exported):
+    validator = _validator(exported, "slug-latest")
+    ours = json.loads((exported / "api/ase/latest.json").read_text())
+    assert validator.is_valid(ours)
+    assert not validator.is_valid(dict(ours, median_price="92.30"))
+    assert not validator.is_valid(dict(ours, surprise=1))
+    broken = dict(ours)
+    del broken["windows_24h"]
+    assert not validator.is_valid(broken)
+
+
+def test_the_export_refuses_to_write_a_file_its_model_rejects(tmp_path):
+    from pydantic import ValidationError
+
+    from staktrakr.export.writer import ApiWriter
+
+    writer = ApiWriter(tmp_path / "out")
+    with pytest.raises(ValidationError):
+        writer.write_json("api/goldback-spot.json", {"date": "2026-03-15"})
+    assert not (tmp_path / "out/api/goldback-spot.json").exists()
+    writer.write_json("api/other-plugin/thing.json", {"any": "shape"})  # no family: written as it is
+    assert json.loads((tmp_path / "out/api/other-plugin/thing.json").read_text()) == {"any": "shape"}

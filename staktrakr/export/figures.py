@@ -1,4 +1,4 @@
-"""Per-coin retail figures: merge of both pollers, last-known fallback, outliers, confidence,
+"""Per-coin retail figures (what the API says about each coin): merge of both pollers, last-known fallback, outliers, confidence,
 the 24-hour windows and the daily history.
 
 Only informative observations enter (status `ok` or `out_of_stock`): a blocked or failed
@@ -8,12 +8,14 @@ attempt says nothing about price or stock, so it can neither hide a price nor an
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..extract.money import round2
+from .. import medians
+from ..medians import upper_median
 from ..models import Coin
 from ..timeutil import floor_15, iso_ms, iso_s
 
@@ -45,12 +47,6 @@ class ExportParams:
     outlier_confidence: int = 20
 
 
-def upper_median(values: Iterable[float]) -> float | None:
-    """Sorted, element at index n//2: the live system's median (never an average)."""
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] if ordered else None
-
-
 def outliers(values: dict[str, float], params: ExportParams) -> set[str]:
     """Dealers whose price is more than the set share away from the other dealers' median.
 
@@ -62,17 +58,15 @@ def outliers(values: dict[str, float], params: ExportParams) -> set[str]:
         return set()
     items = sorted(values.items(), key=lambda kv: kv[1])
     prices = [p for _, p in items]
-    everyone = prices[n // 2]
+    everyone = upper_median(prices)
     others_count = n - 1
-    mid = others_count // 2
     flagged = set()
     for i, (vendor, price) in enumerate(items):
         if others_count >= params.outlier_min_dealers:
-            others = prices[:i] + prices[i + 1 :]
-            reference = others[mid] if others_count % 2 else (others[mid - 1] + others[mid]) / 2
+            reference = medians.median(prices[:i] + prices[i + 1 :])
         else:
             reference = everyone
-        if reference > 0 and abs(price - reference) / reference > params.outlier_share:
+        if reference is not None and reference > 0 and abs(price - reference) / reference > params.outlier_share:
             flagged.add(vendor)
     return flagged
 

@@ -1,0 +1,25 @@
+"""Pydantic models of the published API files: what the export writes (`retail`, `feeds`) and
+the checked views the backfill imports from (`imported`)."""
+
+from .base import ApiModel, dump
+from .feeds import GoldbackDay, GoldbackSpot, GoldbackYear, SpotEntry, SpotFile
+from .retail import (
+    CoinMeta,
+    CoinSummary,
+    DailyVendor,
+    History,
+    HistoryDay,
+    LatestIndex,
+    Manifest,
+    Providers,
+    SlugLatest,
+    SpotRef,
+    VendorQuote,
+    Window,
+)
+
+__all__ = [
+    "ApiModel", "dump", "GoldbackDay", "GoldbackSpot", "GoldbackYear", "SpotEntry", "SpotFile", "CoinMeta",
+    "CoinSummary", "DailyVendor", "History", "HistoryDay", "LatestIndex", "Manifest", "Providers", "SlugLatest",
+    "SpotRef", "VendorQuote", "Window",
+]  # fmt: skip
