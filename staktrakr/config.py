@@ -55,10 +55,6 @@ class Config(BaseModel):
     VISION_ENABLED: bool = Field(False, description="Turn the vision cross-check on (needs GEMINI_API_KEY).")
     GEMINI_BASE_URL: str | None = Field(None, description="Override the Gemini endpoint (tests, proxies).")
     PROXY_TIERS: tuple[SecretStr, ...] = Field((), description="Proxy URLs tried in order after the direct attempt.")
-    API_GIT_REMOTE: SecretStr | None = Field(None, description="Git remote the API is pushed to (may embed a token).")
-    API_GIT_BRANCH: str = Field("api", description="Branch the API is committed to.")
-    API_GIT_SERVE_BRANCH: str | None = Field(None, description="Also merge the API branch into this branch (hosts that serve e.g. main).")
-    API_GIT_WORKDIR: Path = Field(Path("var/publish"), description="Working clone used by the git publisher.")
     STAKTRAKR_PLUGINS: tuple[str, ...] | None = Field(None, description="Only load these plugins (comma list).")
     STAKTRAKR_TRACE_PLUGINS: bool = Field(False, description="Log every hook call.")
     # Dealer shards (staktrakr/shards.py). The order matters: the count's validator checks all three.

@@ -21,7 +21,7 @@ from .health import format_age
 from .models import Status
 from .store import Database
 from .store import reports as queries
-from .timeutil import iso_ms, parse_time, utcnow
+from .timeutil import iso_ms, parse_time
 
 
 class RunReport(BaseModel):

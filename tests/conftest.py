@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from staktrakr.config import Config, load_config
-from staktrakr.plugin_manager import reset_plugin_manager
+from staktrakr.config import Config, load_config, sections
+from staktrakr.plugin_manager import get_plugin_manager, reset_plugin_manager
 from staktrakr_samples.server import SampleSites, SiteConfig
 from staktrakr.store import Database
 
@@ -23,7 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 CHROMIUM = Path("/usr/bin/chromium")
 
-_ENV_VARS = tuple(Config.model_fields) + ("SCRAPY_SETTINGS_MODULE",)
+
+
+def _variable_names() -> tuple[str, ...]:
+    """The variables of every configuration section: the core's and each built-in plugin's."""
+    get_plugin_manager(Config())  # registers the plugins' sections (hook staktrakr_config_fields)
+    return tuple(dict.fromkeys(name for model in sections().values() for name in model.model_fields))
+
+
+ENV_VARIABLES = _variable_names()
+_ENV_VARS = ENV_VARIABLES + ("SCRAPY_SETTINGS_MODULE",)
 
 
 @pytest.fixture(autouse=True)

@@ -2,16 +2,16 @@ from pathlib import Path
 
 import pytest
 
-from staktrakr.config import config_from_settings, load_config
+from staktrakr.config import config_from_settings, load_config, load_section
 from staktrakr.errors import ConfigError
 from scrapy.settings import Settings
+from staktrakr.plugins.git_publisher import GitPublisherSettings
 
 
 def test_defaults_and_types(monkeypatch):
     monkeypatch.delenv("STAKTRAKR_DB")
     config = load_config()
     assert config.STAKTRAKR_DB == Path("var/staktrakr.db")
-    assert config.API_GIT_BRANCH == "api"
     assert config.VISION_ENABLED is False
     assert config.sync_enabled is False
 
@@ -90,4 +90,5 @@ def test_other_empty_variables_still_mean_unset(monkeypatch):
     for name in ("STAKTRAKR_PLUGINS", "API_GIT_BRANCH", "TURSO_DATABASE_URL", "PROXY_TIERS"):
         monkeypatch.setenv(name, "")
     config = load_config()
-    assert config.STAKTRAKR_PLUGINS is None and config.API_GIT_BRANCH == "api" and config.PROXY_TIERS == ()
+    assert config.STAKTRAKR_PLUGINS is None and config.PROXY_TIERS == ()
+    assert load_section(GitPublisherSettings).API_GIT_BRANCH == "api"  # a plugin's section too

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from staktrakr.plugins.git_exporter import PublishError, publish
-from staktrakr.config import load_config
+from staktrakr.plugins.git_publisher import GitPublisherSettings, PublishError, publish
+from staktrakr.config import load_config, load_section
 from staktrakr.export import export_api
 from staktrakr.export.writer import DEBRIS_AGE_S, is_api_file, is_temp_name, staging_dir
 from staktrakr.models import Status
@@ -148,7 +148,7 @@ def test_an_export_clears_old_temp_files_but_not_young_ones_or_other_files(tmp_p
 def test_publish_commits_only_api_files_and_removes_debris_an_older_version_committed(tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     git("init", "--bare", "-q", str(remote))
-    config = load_config(overrides={"API_GIT_REMOTE": str(remote), "API_GIT_WORKDIR": str(tmp_path / "clone")}, environ={})
+    settings = load_section(GitPublisherSettings, overrides={"API_GIT_REMOTE": str(remote), "API_GIT_WORKDIR": str(tmp_path / "clone")}, environ={})
     data = tmp_path / "data"
     shutil.copytree(ROOT / "tests/fixtures/live-api", data)
     # An older publisher committed a temp file: the next publish must take it out again.
@@ -164,7 +164,7 @@ def test_publish_commits_only_api_files_and_removes_debris_an_older_version_comm
         (data / debris).write_text("not for the public")
     (data / "staktrakr.db").write_bytes(b"SQLite format 3\x00")
 
-    result = publish(data, config, "2026-03-15T20:23:02.057Z")
+    result = publish(data, settings, "2026-03-15T20:23:02.057Z")
 
     assert result.pushed
     committed = git("ls-tree", "-r", "--name-only", "api", cwd=remote).split()
@@ -177,11 +177,11 @@ def test_publish_commits_only_api_files_and_removes_debris_an_older_version_comm
 def test_a_folder_holding_only_debris_is_not_published_as_an_empty_api(tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     git("init", "--bare", "-q", str(remote))
-    config = load_config(overrides={"API_GIT_REMOTE": str(remote), "API_GIT_WORKDIR": str(tmp_path / "clone")}, environ={})
+    settings = load_section(GitPublisherSettings, overrides={"API_GIT_REMOTE": str(remote), "API_GIT_WORKDIR": str(tmp_path / "clone")}, environ={})
     (tmp_path / "data" / "api").mkdir(parents=True)
     (tmp_path / "data" / "api" / ".manifest.json.x1.tmp").write_text("{")
     with pytest.raises(PublishError, match="holds no files of the API"):
-        publish(tmp_path / "data", config, None)
+        publish(tmp_path / "data", settings, None)
 
 
 # -- killed for real --------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from staktrakr.config import load_config
+from staktrakr.config import load_config, load_section, register_sections
 from staktrakr.logs import JsonFormatter, RedactSecrets, config_secrets, environment_secrets, redact_parameters
+from staktrakr.plugins.git_publisher import GitPublisherSettings
 from staktrakr_samples.server import SampleSites, load_truth, providers_for
 from staktrakr.store import Database
 
@@ -135,7 +136,8 @@ def test_redaction_covers_messages_arguments_tracebacks_and_extras(formatter: lo
         "API_GIT_REMOTE": f"https://x-access-token:{GIT_TOKEN}@github.example/owner/api.git",
         "TURSO_DATABASE_URL": "https://db-user:canary-db-pass@turso.example",
     }
-    secrets = config_secrets(load_config(environ=env))
+    register_sections({"staktrakr.plugins.git_publisher": GitPublisherSettings})  # as the plugin manager does
+    secrets = config_secrets(load_config(environ=env), load_section(GitPublisherSettings, environ=env))
     assert set(secrets) == set(environment_secrets(env))
     logger, out = _logger(secrets, formatter)
     logger.info("pushing to %s with %s", env["API_GIT_REMOTE"], "canary-turso-token")

@@ -1,4 +1,5 @@
-"""Git publisher plugin: commit the exported data root as `data/` of a working clone and push it.
+"""One publish: mirror the export into `data/` of the API branch, commit, push, merge into the
+serve branch.
 
 The live system force-pushed, reset away unpushed commits and never deleted stale slug folders
 (LIVE-SYSTEM §7, B-17). Here: the clone is reused, the branch only ever moves forward on the
@@ -6,91 +7,37 @@ remote (no force), `data/` mirrors the API files of the export exactly (`is_api_
 temp files of a killed write or anything else lying in the folder), a commit that could not be
 pushed stays and goes out with the next publish, and one `job_lock("publish")` keeps runs from
 overlapping.
-
-Credentials embedded in API_GIT_REMOTE never reach the clone's `.git/config`, the command line,
-logs, results or exceptions: git gets them through an `http.extraHeader` in its environment
-(the way actions/checkout hands a token to git), and all text that leaves goes through `redact`.
 """
 
 from __future__ import annotations
 
-import base64
-import filecmp
 import logging
-import os
-import re
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
-from git import Repo
-from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
-from pydantic import BaseModel, ConfigDict
-
-from staktrakr.config import Config
-from staktrakr.errors import StaktrakrError
 from staktrakr.export.writer import is_api_file
-from staktrakr.hookspecs import hookimpl
 from staktrakr.locking import LockBusy, job_lock
-from staktrakr.redact import redact_text, redact_url, url_secrets
 from staktrakr.timeutil import utcnow
 
-logger = logging.getLogger(__name__)
+from .clone import Clone
+from .mirror import mirror_tree
+from .remote import Remote
+from .results import Change, NetResult, PublishError, PublishResult
+from .settings import GitPublisherSettings
+
+logger = logging.getLogger(__package__)
 
 DATA_PREFIX = "data"
-DEFAULT_NAME = "staktrakr publisher"
-DEFAULT_EMAIL = "publisher@staktrakr.invalid"
 # Unpushed commits replaced by a newer export are kept under these refs (newest KEEP_SUPERSEDED).
 SUPERSEDED_REFS = "refs/staktrakr/superseded"
 KEEP_SUPERSEDED = 10
 DEFAULT_NETWORK_TIMEOUT_S = 300.0
 
-# Files git itself leaves behind when killed mid-command. While we hold the publish lock no git
-# process of ours can be running in the clone, so any of these is stale and would block every
-# later publish ("Unable to create '.git/index.lock': File exists").
-_GIT_LOCK_FILES = ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock")
-_AUTH_FAILED = re.compile(r"could not read Username|Authentication failed|returned error: 40[13]|Permission denied")
-_NON_FAST_FORWARD = re.compile(r"\[rejected\].*\((fetch first|non-fast-forward|stale info)\)")
-
-
-class PublishError(StaktrakrError):
-    """The publish could not be prepared or committed (bad data dir or clone, local git failure)."""
-
-
-class PublishResult(BaseModel):
-    """What one publish did; `message` is the one-line summary for logs and the CLI."""
-
-    model_config = ConfigDict(frozen=True)
-
-    committed: bool = False
-    pushed: bool = False
-    skipped: bool = False
-    commit: str | None = None
-    files_added: int = 0
-    files_changed: int = 0
-    files_removed: int = 0
-    pending: int = 0
-    serve_merged: bool | None = None
-    error: str | None = None
-    message: str
-
-
-@hookimpl
-def staktrakr_publish(data_dir: str, manifest: dict[str, Any], config: Any) -> str | None:
-    if config.API_GIT_REMOTE is None:
-        logger.info("git publishing off (API_GIT_REMOTE is not set)")
-        return None
-    retail = manifest.get("generated_at") if isinstance(manifest, dict) else None
-    return publish(Path(data_dir), config, retail).message
-
 
 def publish(
     data_dir: Path,
-    config: Config,
+    settings: GitPublisherSettings,
     retail_generated_at: str | None,
     now: datetime | None = None,
     *,
@@ -102,89 +49,32 @@ def publish(
     Push failures are reported in the result (the commit stays for the next run); problems with
     the data dir or the clone raise PublishError. Another running publish -> skipped result.
     """
-    if config.API_GIT_REMOTE is None:
+    if settings.API_GIT_REMOTE is None:
         raise PublishError("API_GIT_REMOTE is not set: there is nowhere to publish to")
-    remote = _Remote.parse(config.API_GIT_REMOTE.get_secret_value())
+    remote = Remote.parse(settings.API_GIT_REMOTE.get_secret_value())
     now = now or utcnow()
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     message = f"publish: {now.astimezone(UTC):%Y-%m-%dT%H:%M}Z | retail={retail_generated_at or 'unknown'}"
-    workdir = Path(config.API_GIT_WORKDIR).absolute()
+    workdir = Path(settings.API_GIT_WORKDIR).absolute()
     try:
         # Only job_lock raises LockBusy here; the publish itself never does.
         with job_lock("publish", Path(lock_dir) if lock_dir else workdir.parent):
-            return _Publisher(Path(data_dir), workdir, config, remote, message, network_timeout_s).run()
+            return Publisher(Path(data_dir), workdir, settings, remote, message, network_timeout_s).run()
     except LockBusy as busy:
         who = busy.holder.describe() if busy.holder else "lock being written"
         text = f"another publish is running ({who}); skipped"
-        logger.info("publish %s: %s", config.API_GIT_BRANCH, text)
+        logger.info("publish %s: %s", settings.API_GIT_BRANCH, text)
         return PublishResult(skipped=True, message=text)
 
 
-@dataclass(frozen=True)
-class _Remote:
-    url: str  # what .git/config stores and git is told: no userinfo for http(s)
-    shown: str  # for logs
-    secrets: tuple[str, ...] = ()
-    auth_env: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, raw: str) -> _Remote:
-        secrets = url_secrets(raw)
-        try:
-            parts = urlsplit(raw)
-            port = parts.port
-        except ValueError:
-            raise PublishError(f"API_GIT_REMOTE is not a valid git remote: {redact_text(raw, secrets)}") from None
-        if parts.scheme not in ("http", "https") or not (parts.username or parts.password):
-            return cls(url=raw, shown=redact_url(raw), secrets=secrets)
-        host = parts.hostname or ""
-        netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
-        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-        basic = base64.b64encode(f"{unquote(parts.username or '')}:{unquote(parts.password or '')}".encode()).decode()
-        # Scoped to this scheme://host:port so a redirect elsewhere never receives the token.
-        env = _git_config_env({f"http.{parts.scheme}://{netloc}/.extraHeader": f"Authorization: Basic {basic}"})
-        return cls(url=url, shown=url, secrets=secrets + (basic,), auth_env=env)
-
-    def scrub(self, text: str) -> str:
-        return redact_text(text, self.secrets)
-
-
-def _git_config_env(pairs: dict[str, str]) -> dict[str, str]:
-    """Config for one git process via GIT_CONFIG_COUNT (git >= 2.31): not on disk, not in argv."""
-    base = int(os.environ.get("GIT_CONFIG_COUNT") or 0)
-    env = {"GIT_CONFIG_COUNT": str(base + len(pairs))}
-    for i, (key, value) in enumerate(pairs.items(), start=base):
-        env[f"GIT_CONFIG_KEY_{i}"] = key
-        env[f"GIT_CONFIG_VALUE_{i}"] = value
-    return env
-
-
-@dataclass
-class _Change:
-    sha: str
-    added: int
-    changed: int
-    removed: int
-
-
-@dataclass
-class _NetResult:
-    error: str | None = None
-    rejected: bool = False
-
-
-class _Publisher:
-    def __init__(self, data_dir: Path, workdir: Path, config: Config, remote: _Remote, message: str, timeout_s: float):
+class Publisher(Clone):
+    def __init__(self, data_dir: Path, workdir: Path, settings: GitPublisherSettings, remote: Remote, message: str, timeout_s: float):
+        super().__init__(workdir, settings.API_GIT_BRANCH, remote, timeout_s)
         self.data_dir = data_dir
-        self.workdir = workdir
-        self.branch = config.API_GIT_BRANCH
-        serve = config.API_GIT_SERVE_BRANCH
+        serve = settings.API_GIT_SERVE_BRANCH
         self.serve = serve if serve and serve != self.branch else None
-        self.remote = remote
         self.message = message
-        self.timeout_s = timeout_s
-        self.repo: Repo | None = None
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -192,7 +82,7 @@ class _Publisher:
         self._check_data_dir()
         with self._open_clone() as repo:
             self.repo = repo
-            change: _Change | None = None
+            change: Change | None = None
             for attempt in (1, 2):
                 fetched = self._fetch()
                 self._sync_branch(remote_known=fetched.error is None)
@@ -211,7 +101,7 @@ class _Publisher:
                 return self._failed(change, pending, f"push failed: {pushed.error}")
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _done(self, change: _Change | None, *, pushed: bool, pushed_count: int = 0) -> PublishResult:
+    def _done(self, change: Change | None, *, pushed: bool, pushed_count: int = 0) -> PublishResult:
         head = self._rev("HEAD")
         short = head[:10] if head else "-"
         if change is not None:
@@ -241,7 +131,7 @@ class _Publisher:
             message=text,
         )
 
-    def _failed(self, change: _Change | None, pending: int, reason: str) -> PublishResult:
+    def _failed(self, change: Change | None, pending: int, reason: str) -> PublishResult:
         head = self._rev("HEAD")
         short = head[:10] if head else "-"
         if change is None and pending == 0:
@@ -262,7 +152,7 @@ class _Publisher:
             message=text,
         )
 
-    # -- the clone --------------------------------------------------------------------------
+    # -- the export folder ------------------------------------------------------------------
 
     def _check_data_dir(self) -> None:
         data_dir = self.data_dir.resolve()
@@ -275,57 +165,12 @@ class _Publisher:
         if workdir.is_relative_to(data_dir) or data_dir.is_relative_to(workdir):
             raise PublishError(f"API_GIT_WORKDIR {self.workdir} and the export folder {self.data_dir} must not contain each other")
 
-    def _open_clone(self) -> Repo:
-        workdir = self.workdir
-        try:
-            if (workdir / ".git").exists():
-                repo = Repo(workdir)
-            elif workdir.exists() and any(workdir.iterdir()):
-                raise PublishError(f"API_GIT_WORKDIR {workdir} exists but is not a git clone; move it away or choose another folder")
-            else:
-                workdir.mkdir(parents=True, exist_ok=True)
-                repo = Repo.init(workdir)
-                logger.info("publish %s: created working clone %s for %s", self.branch, workdir, self.remote.shown)
-        except (InvalidGitRepositoryError, NoSuchPathError):
-            raise PublishError(f"API_GIT_WORKDIR {workdir} is not a usable git clone; move it away so it can be recreated") from None
-        except GitCommandError as exc:
-            raise PublishError(f"cannot create the working clone in {workdir}: {self._reason(exc)}") from None
-        except OSError as exc:
-            raise PublishError(f"cannot create the working clone in {workdir}: {exc.strerror or exc}") from None
-        self.repo = repo
-        self._recover_interrupted_state()
-        self._set_origin()
-        return repo
-
-    def _recover_interrupted_state(self) -> None:
-        git_dir = Path(self.repo.git_dir)
-        stale = [git_dir / name for name in _GIT_LOCK_FILES]
-        stale += [git_dir / "refs" / "heads" / f"{self.branch}.lock", git_dir / "refs" / "remotes" / "origin" / f"{self.branch}.lock"]
-        for path in stale:
-            if path.exists():
-                logger.warning("publish %s: removing %s left by an interrupted git command", self.branch, path)
-                path.unlink(missing_ok=True)
-        if (git_dir / "rebase-merge").exists() or (git_dir / "rebase-apply").exists():
-            logger.warning("publish %s: aborting a rebase left in progress in %s", self.branch, self.workdir)
-            self._git("rebase", "--abort", check=False)
-        # A leftover MERGE_HEAD would turn the next publish commit into a merge with it.
-        for name in ("MERGE_HEAD", "MERGE_MSG", "CHERRY_PICK_HEAD", "REVERT_HEAD"):
-            (git_dir / name).unlink(missing_ok=True)
-
-    def _set_origin(self) -> None:
-        current = self._git("config", "--get", "remote.origin.url", check=False)
-        if not current:
-            self._git("remote", "add", "origin", self.remote.url)
-        elif current != self.remote.url:
-            logger.info("publish %s: origin changed from %s to %s", self.branch, self.remote.scrub(current), self.remote.shown)
-            self._git("remote", "set-url", "origin", self.remote.url)
-
     # -- bringing the branch up to date -----------------------------------------------------
 
-    def _fetch(self) -> _NetResult:
+    def _fetch(self) -> NetResult:
         names = [self.branch] + ([self.serve] if self.serve else [])
         listed = self._net("ls-remote", "--heads", "origin", *(f"refs/heads/{n}" for n in names))
-        if isinstance(listed, _NetResult):
+        if isinstance(listed, NetResult):
             return listed
         heads = {}
         for line in listed.splitlines():
@@ -342,9 +187,9 @@ class _Publisher:
                 refspecs.append(f"+refs/heads/{name}:{tracking}")
         if refspecs:
             fetched = self._net("fetch", "--no-tags", "origin", *refspecs)
-            if isinstance(fetched, _NetResult):
+            if isinstance(fetched, NetResult):
                 return fetched
-        return _NetResult()
+        return NetResult()
 
     def _sync_branch(self, remote_known: bool) -> None:
         """Check out the branch at the commit to publish on top of; never loses a commit.
@@ -399,7 +244,7 @@ class _Publisher:
 
     # -- commit and push ----------------------------------------------------------------------
 
-    def _commit_export(self) -> _Change | None:
+    def _commit_export(self) -> Change | None:
         dest = self.workdir / DATA_PREFIX
         try:
             left_out = mirror_tree(self.data_dir, dest, include=is_api_file)
@@ -415,24 +260,12 @@ class _Publisher:
         if not codes:
             return None
         self._git("commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", self.message, env=self._identity_env())
-        return _Change(
+        return Change(
             sha=self._rev("HEAD") or "",
             added=sum(c == "A" for c in codes),
             changed=sum(c not in ("A", "D") for c in codes),
             removed=sum(c == "D" for c in codes),
         )
-
-    def _identity_env(self) -> dict[str, str]:
-        """The default identity for whatever neither git config nor the environment provides."""
-        env = {}
-        for key, default in (("name", DEFAULT_NAME), ("email", DEFAULT_EMAIL)):
-            if self._git("config", "--get", f"user.{key}", check=False):
-                continue
-            for role in ("AUTHOR", "COMMITTER"):
-                var = f"GIT_{role}_{key.upper()}"
-                if not os.environ.get(var):
-                    env[var] = default
-        return env
 
     def _pending(self) -> int:
         if self._rev("HEAD") is None:
@@ -441,13 +274,13 @@ class _Publisher:
         spec = f"{remote}..HEAD" if self._rev(remote) else "HEAD"
         return int(self._git("rev-list", "--count", spec))
 
-    def _push(self) -> _NetResult:
+    def _push(self) -> NetResult:
         head = self._rev("HEAD")
         pushed = self._net("push", "--no-verify", "origin", f"{head}:refs/heads/{self.branch}")
-        if isinstance(pushed, _NetResult):
+        if isinstance(pushed, NetResult):
             return pushed
         self._git("update-ref", f"refs/remotes/origin/{self.branch}", head)
-        return _NetResult()
+        return NetResult()
 
     def _update_serve_branch(self) -> tuple[bool | None, str | None]:
         """Merge the pushed API branch into API_GIT_SERVE_BRANCH (fast-forward or merge, no force)."""
@@ -464,7 +297,7 @@ class _Publisher:
             if new is None:
                 return False, f"{self.branch} does not merge cleanly into {serve}"
         pushed = self._net("push", "--no-verify", "origin", f"{new}:refs/heads/{serve}")
-        if isinstance(pushed, _NetResult):
+        if isinstance(pushed, NetResult):
             logger.warning("publish %s: could not update %s: %s", self.branch, serve, pushed.error)
             return False, pushed.error
         self._git("update-ref", f"refs/remotes/origin/{serve}", new)
@@ -491,98 +324,3 @@ class _Publisher:
         finally:
             self._git("worktree", "remove", "--force", str(worktree), check=False)
             self._git("worktree", "prune", check=False)
-
-    # -- git plumbing -------------------------------------------------------------------------
-
-    def _git(self, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str | None:
-        """Run a local git command; stdout, or None on failure when check=False."""
-        assert self.repo is not None
-        try:
-            return self.repo.git.execute([self.repo.git.GIT_PYTHON_GIT_EXECUTABLE, *args], env=env)
-        except GitCommandError as exc:
-            if not check:
-                return None
-            raise PublishError(f"git {args[0]} failed in {self.workdir}: {self._reason(exc)}") from None
-
-    def _net(self, *args: str) -> str | _NetResult:
-        """Run a command that talks to the remote; a _NetResult with the reason when it fails."""
-        assert self.repo is not None
-        env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", **self.remote.auth_env}
-        try:
-            return self.repo.git.execute(
-                [self.repo.git.GIT_PYTHON_GIT_EXECUTABLE, *args], env=env, kill_after_timeout=self.timeout_s
-            )
-        except GitCommandError as exc:
-            output = f"{exc.stdout or ''}\n{exc.stderr or ''}"
-            reason = self._reason(exc)
-            if _AUTH_FAILED.search(output):
-                reason += " (check the credentials in API_GIT_REMOTE)"
-            return _NetResult(error=reason, rejected=bool(_NON_FAST_FORWARD.search(output)))
-
-    def _reason(self, exc: GitCommandError) -> str:
-        """git's own one-line reason (not GitPython's text with the command line), redacted."""
-        raw = str(exc.stderr or "").strip()
-        raw = raw.removeprefix("stderr:").strip().strip("'").strip()
-        lines = [line.strip() for line in raw.splitlines() if line.strip() and not line.strip().startswith("hint:")]
-        picked = next((line for line in lines if line.startswith(("fatal:", "error:", "!"))), lines[-1] if lines else "")
-        if not picked:
-            picked = f"git exited with status {exc.status}"
-        # What the server said (a hook's or a forge's reason, e.g. "protected branch") helps most.
-        said = [line.removeprefix("remote:").strip() for line in lines if line.startswith("remote:")]
-        said = [line for line in said if line and line not in picked]
-        if said:
-            picked += " (remote says: " + "; ".join(said[:3]) + ")"
-        return self.remote.scrub(picked)
-
-    def _rev(self, ref: str) -> str | None:
-        return self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False) or None
-
-    def _is_ancestor(self, older: str, newer: str) -> bool:
-        return self._git("merge-base", "--is-ancestor", older, newer, check=False) is not None
-
-
-def mirror_tree(src: Path, dest: Path, include: Callable[[str], bool] | None = None) -> list[str]:
-    """Make `dest` hold exactly the files of `src` that `include` accepts (all by default): copy
-    new and changed ones, delete the rest. Returns the files of `src` left out.
-
-    Deleting is what removes the folders of slugs that are no longer exported (B-17), and any
-    file an earlier publish should not have committed. Copies keep the source mtime, so an
-    unchanged file is recognised by size and mtime next time without reading it.
-    """
-    wanted: set[Path] = set()
-    left_out: list[str] = []
-    for root, dirs, files in os.walk(src):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        rel_root = Path(root).relative_to(src)
-        for name in files:
-            rel = rel_root / name
-            if include is None or include(rel.as_posix()):
-                wanted.add(rel)
-            else:
-                left_out.append(rel.as_posix())
-    if dest.is_symlink() or dest.is_file():
-        dest.unlink()
-    if dest.exists():
-        for root, dirs, files in os.walk(dest, topdown=False):
-            here = Path(root)
-            rel_root = here.relative_to(dest)
-            for name in files:
-                if rel_root / name not in wanted:
-                    (here / name).unlink()
-            for name in dirs:
-                path = here / name
-                if path.is_symlink():
-                    path.unlink()
-                elif not any(path.iterdir()):
-                    path.rmdir()
-    for rel in sorted(wanted):
-        source, target = src / rel, dest / rel
-        if target.is_symlink():
-            target.unlink()
-        elif target.is_dir():
-            shutil.rmtree(target)
-        elif target.is_file() and filecmp.cmp(source, target, shallow=True):
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-    return sorted(left_out)

@@ -1,4 +1,4 @@
-"""The git publisher against real repositories: a bare repo (or git over HTTP on 127.0.0.1) as remote."""
+"""The git publisher plugin (plugins/git_publisher/) against real repositories: a bare repo (or git over HTTP on 127.0.0.1) as remote."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from staktrakr.plugins import git_exporter
-from staktrakr.plugins.git_exporter import PublishError, mirror_tree, publish
-from staktrakr.config import load_config
+from staktrakr.plugins import git_publisher
+from staktrakr.plugins.git_publisher import GitPublisherSettings, PublishError, mirror_tree, publish
+from staktrakr.plugins.git_publisher.publisher import Publisher
+from staktrakr.config import Config, load_config, load_section
+from staktrakr.errors import ConfigError
 from staktrakr.export.writer import is_api_file
 from staktrakr.locking import job_lock
 from staktrakr.plugin_manager import PluginManager
@@ -73,9 +75,9 @@ def export(tmp_path) -> Path:
     return path
 
 
-def make_config(remote_url: str | Path, workdir: Path, **extra: str):
+def make_config(remote_url: str | Path, workdir: Path, **extra: str) -> GitPublisherSettings:
     overrides = {"API_GIT_REMOTE": str(remote_url), "API_GIT_WORKDIR": str(workdir), **extra}
-    return load_config(overrides=overrides, environ={})
+    return load_section(GitPublisherSettings, overrides=overrides, environ={})
 
 
 @pytest.fixture
@@ -200,7 +202,7 @@ def test_a_rejected_push_keeps_the_other_commit_and_puts_ours_on_top(remote, exp
 
     # The other push lands between our fetch and our push, so our first push is rejected.
     pushes = []
-    real_push = git_exporter._Publisher._push
+    real_push = Publisher._push
 
     def push_after_someone_else(self):
         if not pushes:
@@ -209,7 +211,7 @@ def test_a_rejected_push_keeps_the_other_commit_and_puts_ours_on_top(remote, exp
         pushes.append(result)
         return result
 
-    monkeypatch.setattr(git_exporter._Publisher, "_push", push_after_someone_else)
+    monkeypatch.setattr(Publisher, "_push", push_after_someone_else)
     result = publish(export, config, "2026-03-15T20:53:01.000Z", now=NOW.replace(minute=53))
 
     assert [p.rejected for p in pushes] == [True, False]
@@ -280,7 +282,7 @@ def test_unpushed_commits_are_superseded_when_the_remote_moved_meanwhile(remote,
     git("push", "-q", "origin", "api", cwd=other)
     (export / "api" / "latest.json").write_text('{"run": 3}\n')
 
-    with caplog.at_level(logging.WARNING, logger="staktrakr.plugins.git_exporter"):
+    with caplog.at_level(logging.WARNING, logger="staktrakr.plugins.git_publisher"):
         result = publish(export, config, RETAIL, now=NOW.replace(minute=53))
 
     assert not stuck.pushed and result.pushed and result.committed
@@ -306,13 +308,13 @@ def test_a_stale_git_index_lock_does_not_block_publishing(remote, export, config
 
 
 def test_a_second_publish_while_one_runs_is_skipped_in_one_line(remote, export, config, caplog):
-    with caplog.at_level(logging.INFO, logger="staktrakr.plugins.git_exporter"):
+    with caplog.at_level(logging.INFO, logger="staktrakr.plugins.git_publisher"):
         with job_lock("publish", config.API_GIT_WORKDIR.parent):
             result = publish(export, config, RETAIL, now=NOW)
 
     assert result.skipped and not result.committed and not result.pushed
     assert result.message.startswith("another publish is running (pid ")
-    assert [r.getMessage() for r in caplog.records if r.name == "staktrakr.plugins.git_exporter"] == [f"publish api: {result.message}"]
+    assert [r.getMessage() for r in caplog.records if r.name == "staktrakr.plugins.git_publisher"] == [f"publish api: {result.message}"]
     assert git("--git-dir", str(remote), "branch", "--list") == ""
     assert publish(export, config, RETAIL, now=NOW).pushed  # the lock was not disturbed
 
@@ -520,20 +522,31 @@ def test_redaction_helpers():
 # -- the plugin hook and the mirror ----------------------------------------------------------
 
 
-def test_the_hook_is_off_without_a_remote_and_publishes_with_one(remote, export, tmp_path, caplog):
+def test_the_hook_is_off_without_a_remote_and_publishes_with_one(remote, export, tmp_path, caplog, monkeypatch):
+    # The plugin reads its own variables (API_GIT_*) from the environment, as `staktrakr publish` runs.
     pm = PluginManager()
-    pm.register(git_exporter, name="staktrakr.plugins.git_exporter")
+    pm.register(git_publisher, name="staktrakr.plugins.git_publisher")
     manifest = {"generated_at": RETAIL}
-    off = load_config(overrides={"API_GIT_WORKDIR": str(tmp_path / "publish")}, environ={})
+    core = load_config()
+    monkeypatch.setenv("API_GIT_WORKDIR", str(tmp_path / "publish"))
 
-    with caplog.at_level(logging.INFO, logger="staktrakr.plugins.git_exporter"):
-        assert pm.hook.staktrakr_publish(data_dir=str(export), manifest=manifest, config=off) == []
+    with caplog.at_level(logging.INFO, logger="staktrakr.plugins.git_publisher"):
+        assert pm.hook.staktrakr_publish(data_dir=str(export), manifest=manifest, config=core) == []
     assert "git publishing off" in caplog.text and not (tmp_path / "publish").exists()
 
-    on = make_config(remote, tmp_path / "publish")
-    [summary] = pm.hook.staktrakr_publish(data_dir=str(export), manifest=manifest, config=on)
+    monkeypatch.setenv("API_GIT_REMOTE", str(remote))
+    [summary] = pm.hook.staktrakr_publish(data_dir=str(export), manifest=manifest, config=core)
     assert summary.startswith("published ") and summary.endswith("0 removed")
     assert log_subjects(remote)[0].endswith(f"| retail={RETAIL}")
+
+
+def test_the_variables_are_the_plugins_own_section_not_the_cores():
+    assert git_publisher.staktrakr_config_fields() is GitPublisherSettings
+    assert not any(name.startswith("API_GIT_") for name in Config.model_fields)
+    defaults = load_section(GitPublisherSettings, environ={})
+    assert (defaults.API_GIT_REMOTE, defaults.API_GIT_BRANCH, defaults.API_GIT_WORKDIR) == (None, "api", Path("var/publish"))
+    with pytest.raises(ConfigError, match=r"^invalid configuration: API_GIT_WORKDIR: "):
+        load_section(GitPublisherSettings, overrides={"API_GIT_WORKDIR": 5}, environ={})  # a `-s` override of the wrong type
 
 
 def test_mirror_copies_changes_deletes_leftovers_and_swaps_files_and_folders(tmp_path):
