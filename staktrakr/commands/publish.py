@@ -3,7 +3,6 @@ publish plugins (the built-in git publisher commits and pushes it)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -72,8 +71,8 @@ def publish_command(ctx: CommandContext, as_of: str | None) -> None:
         cache_path=export_cache_path(ctx.config),
     )
     console.print(f"exported {report.coins} coins to {out_dir}: {len(report.written)} files written, {report.unchanged} unchanged")
-    manifest = json.loads((Path(out_dir) / "api/manifest.json").read_text(encoding="utf-8"))
-    lines = [line for line in pm.hook.staktrakr_publish(data_dir=str(out_dir), manifest=manifest, config=ctx.config) if line]
+    # The manifest the export built (or kept): the publishers get it without reading it back.
+    lines = [line for line in pm.hook.staktrakr_publish(data_dir=str(out_dir), manifest=report.manifest, config=ctx.config) if line]
     for line in lines:
         console.print(line, markup=False, highlight=False)
     if not lines:

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..api import layout
+from ..api.families import published_value
 from ..api.schema import schema_files
 
 from ..models import Coin
@@ -28,7 +29,7 @@ from ..store.exports import day_fingerprints, informative_observations, last_in_
 from ..timeutil import iso_ms, utcnow
 from ..store.spot import latest_spot
 from .figures import ExportParams, Observation, SpotQuote, coin_figures, history_day
-from .writer import ApiWriter, write_atomic
+from .writer import ApiWriter, js_value, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ def export_api(
         "endpoints": ENDPOINTS,
         "schema_version": SCHEMA_VERSION,
     }
-    published_manifest = manifest
+    published_manifest = js_value(published_value(layout.MANIFEST, manifest))  # as it is written
     for relative, value in ((layout.LATEST, latest), (layout.MANIFEST, manifest)):
         old = writer.read_json(relative)
         if relative in _STAMPED and _same_but_stamp(old, value):

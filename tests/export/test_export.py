@@ -207,3 +207,22 @@ def test_vision_decisions_keep_their_source_and_confidence(db, providers, tmp_pa
     assert (vendors["a"]["source"], vendors["a"]["confidence"]) == ("firecrawl+vision", 99)
     assert (vendors["b"]["source"], vendors["b"]["confidence"], vendors["b"]["method"]) == ("vision", 64, "vision")
     assert vendors["c"]["source"] == "firecrawl" and vendors["c"]["confidence"] == 80
+
+
+def test_the_report_carries_the_manifest_as_published(filled, providers, tmp_path):
+    """`publish` hands the report's manifest to the publishers without reading the file back."""
+    first = export_api(filled, providers, tmp_path, as_of=AS_OF)
+    assert first.manifest == json.loads((tmp_path / "api/manifest.json").read_text())
+    assert first.manifest["coins"] == ["age", "ase"] and first.manifest["coins_meta"]["ase"]["weight"] == 1
+    # Nothing moved: the manifest is left alone, and the report has the one on disk (older stamp).
+    again = export_api(filled, providers, tmp_path, as_of=parse_time("2026-03-15T20:21:00Z"))
+    assert "api/manifest.json" not in again.written
+    assert again.manifest == first.manifest and again.manifest["generated_at"] == "2026-03-15T20:20:00.000Z"
+    assert "manifest" not in json.loads(again.model_dump_json())  # not part of the printed report
+
+
+def test_a_second_export_rewrites_no_schema(filled, providers, tmp_path):
+    first = export_api(filled, providers, tmp_path, as_of=AS_OF)
+    assert sum(w.startswith("api/schema/") for w in first.written) == 8
+    again = export_api(filled, providers, tmp_path, as_of=AS_OF)
+    assert again.written == []
