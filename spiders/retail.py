@@ -115,14 +115,14 @@ class RetailSpider(scrapy.Spider):
                     f"-a coins: unknown coin(s) {', '.join(unknown)} (known in {providers.source}: {', '.join(sorted(providers.coins))})"
                 )
         if self.dealers:
-            known = sorted(set(providers.vendors()))
+            known = sorted(set(providers.dealers()))
             unknown = [d for d in self.dealers if d not in known]
             if unknown:
                 raise ConfigError(f"-a dealers: unknown dealer(s) {', '.join(unknown)} (known in {providers.source}: {', '.join(known)})")
             if self.dealer and self.dealer not in self.dealers:
                 raise ConfigError(f"-a dealers: {self.name} only crawls {self.dealer}; use 'scrapy crawl retail -a dealers=...'")
         vendors = [self.dealer] if self.dealer else self.dealers
-        targets = providers.targets(coins=self.coins, vendors=vendors)
+        targets = providers.targets(coins=self.coins, dealers=vendors)
         # Whatever the source (file, database copy, bundled set), never crawl a dealer no plugin
         # describes: its pages would be read with the generic profile and nobody would notice.
         strangers = [t for t in targets if t.vendor not in context.profiles]

@@ -28,7 +28,7 @@ class StaktrakrSpiderLoader(SpiderLoader):
             vendors = list(profiles)
             try:
                 with open_database(config) as db:
-                    vendors += [v for v in resolve_providers(config, db).vendors() if v not in profiles]
+                    vendors += [v for v in resolve_providers(config, db).dealers() if v not in profiles]
             except StoreError as exc:
                 # `scrapy crawl` reports a storage fault itself, in one line; a bare copy here
                 # (logging is not set up yet) would be a second one.

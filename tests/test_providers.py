@@ -16,7 +16,7 @@ def test_bundled_set_is_the_real_provider_set():
     providers = load_bundled_providers()
     assert len(providers.coins) == 23
     assert len(providers.targets()) == 166
-    assert len(providers.vendors()) == 9
+    assert len(providers.dealers()) == 9
     assert providers.coins["generic-silver-bar-10oz"].weight_oz == 10
     assert providers.coins["goldback-utah-g1"].metal is Metal.goldback
     # the flat export round-trips the published file exactly
@@ -147,7 +147,7 @@ def test_the_known_dealers_follow_STAKTRAKR_PLUGINS(tmp_path, monkeypatch, db):
 def test_without_a_list_of_known_dealers_any_id_parses():
     # the export and its benchmark build provider sets of made-up dealers in memory
     providers = parse_providers({"coins": {"ase": {"providers": [{"id": "a", "url": "https://a.example/ase"}]}}}, "test")
-    assert providers.vendors() == ["a"]
+    assert providers.dealers() == ["a"]
 
 
 def test_edits_that_would_crawl_an_unknown_dealer_are_refused():
