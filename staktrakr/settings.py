@@ -141,6 +141,12 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--js-flags=--lite-mode --max-semi-space-size=1",
     ],
 }
+from os import environ as _environ  # noqa: E402
+
+# A shared browser host (README "From two pollers to N"): with PLAYWRIGHT_CONNECT_URL set, e.g.
+# ws://browser-host:3000/, this poller launches no Chromium; the host's `playwright run-server
+# --unsafe` launches one per poller with the options above (staktrakr/browser/handler.py).
+PLAYWRIGHT_CONNECT_URL = _environ.get("PLAYWRIGHT_CONNECT_URL") or None
 # One browser; one context per network path (direct, each proxy tier). Browser pages obey the
 # same per-dealer concurrency as static pages (they share the dealer's download slot); this is
 # the budget of pages open at once in one context, all dealers together. scrapy-playwright
