@@ -7,11 +7,9 @@ other products (which hold other prices, some cheaper, and other stock badges).
 
 from __future__ import annotations
 
-import codecs
 import copy
 import itertools
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -19,16 +17,24 @@ import lxml.html
 from lxml import etree
 
 from . import limits
+from .html_tree import (
+    PARSER_DEPTH,
+    class_words,
+    cut_from,
+    cut_html,
+    decode_bytes,
+    drop_all,
+    hidden_style,
+    html_parser,
+    json_script_sources,
+    nesting_cut,
+)
 from .limits import check_time, cpu_clock, json_too_deep, load_json, megabytes, strip_control_characters
-from .money import Amount, clean_text, find_amounts, short_clean_text
-from .payment import PayLabel, Tier, pay_labels, parse_tier
+from .lines import Line, linearize
+from .money import clean_text, short_clean_text
 
-BLOCK_TAGS = {
-    "address", "article", "aside", "blockquote", "body", "br", "button", "caption", "dd", "details", "dialog",
-    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hr", "label", "legend", "li", "main", "nav", "ol", "option", "p", "pre", "section", "select",
-    "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "html",
-}  # fmt: skip
+__all__ = ["Line", "Page", "linearize"]  # Line and linearize: re-exported, they were defined here
+
 _DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "header", "nav", "footer", "aside", "head")
 _OLD_PRICE_TAGS = ("del", "s", "strike")
 # Class/id words of page furniture that is not the product itself.
@@ -50,54 +56,7 @@ _TAIL_HEADINGS = re.compile(
 # Searched in Page.html_lower: lower-case patterns, no IGNORECASE (10x faster on big pages).
 _FRAMEWORK_ROOT = re.compile(r'<div[^>]{1,500}?id="(?:root|app|__next|__nuxt|svelte)"[^>]{0,500}>\s{0,1000}</div>')
 _TEMPLATE_PLACEHOLDER = re.compile(r"\{\{\s*\w+|data-(?:price|rate)-placeholder|skeleton")
-_WORD_SPLIT = re.compile(r"[-_\s]+|(?<=[a-z])(?=[A-Z])")
 _DEALER_SUFFIX = re.compile(r"\s*[|–—-]\s*[^|–—-]{2,40}$")
-
-
-def _class_words(el: etree._Element) -> set[str]:
-    classes, ident = el.get("class"), el.get("id")
-    if not classes and not ident:
-        return set()
-    raw = f"{classes or ''} {ident or ''}"
-    return {w.lower() for w in _WORD_SPLIT.split(raw) if w}
-
-
-class _cached:
-    """functools.cached_property without its lock (Python 3.11 takes one per first read: a
-    third of the time of reading 20,000 lines); a Line belongs to one page and one thread."""
-
-    def __init__(self, func: Any) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __get__(self, obj: Any, owner: Any = None) -> Any:
-        if obj is None:
-            return self
-        value = obj.__dict__[self.name] = self.func(obj)
-        return value
-
-
-@dataclass
-class Line:
-    """One block of visible text in document order."""
-
-    text: str
-    element: Any = field(repr=False, default=None)
-
-    @_cached
-    def amounts(self) -> list[Amount]:
-        return find_amounts(self.text)
-
-    @_cached
-    def labels(self) -> list[PayLabel]:
-        """Payment labels of the line (do not change the list: it is shared)."""
-        return pay_labels(self.text)
-
-    @_cached
-    def cell_tier(self) -> Tier | None:
-        """The quantity tier the line starts with; a bare number counts in a table cell."""
-        return parse_tier(self.text, cell=getattr(self.element, "tag", None) in ("td", "th"))
 
 
 class Page:
@@ -119,7 +78,7 @@ class Page:
         self._scripts: list[tuple[str, str | None, str]] | None = None  # JSON scripts kept from a cut tree
         self.notes: list[str] = []  # what happened to the page before it was read, for the steps
         if isinstance(html, bytes):
-            html = _decode(html)
+            html = decode_bytes(html)
         html = html or ""
         self.size = len(html)  # characters of the whole page
         self.max_parse_bytes = limits.STAKTRAKR_MAX_PARSE_BYTES if max_parse_bytes is None else max_parse_bytes
@@ -127,7 +86,7 @@ class Page:
         self.cut = self.size > self.max_parse_bytes > 0
         self.cut_reason: str | None = None  # why only part of the page is read
         if self.cut:
-            html = _cut(html, self.max_parse_bytes)
+            html = cut_html(html, self.max_parse_bytes)
             self.cut_reason = f"page is {megabytes(self.size)}; read the first {megabytes(len(html))}"
             self.notes.append(self.cut_reason)
         html, removed = strip_control_characters(html)
@@ -138,15 +97,15 @@ class Page:
         self.http_status = http_status
         self.tail_markers = tail_markers
         self.tree = self._parse(self.html)
-        if self.tree is not None and _nesting_cut(self.tree):
-            self.notes.append(f"elements nested over {_PARSER_DEPTH} deep: the parser read the page only up to there")
+        if self.tree is not None and nesting_cut(self.tree):
+            self.notes.append(f"elements nested over {PARSER_DEPTH} deep: the parser read the page only up to there")
         self.max_elements = limits.STAKTRAKR_MAX_ELEMENTS if max_elements is None else max_elements
         if self.tree is not None and self.max_elements > 0:
             beyond = next(itertools.islice(self.tree.iter(), self.max_elements, None), None)
             if beyond is not None:
                 # JSON data blobs (Next.js __NEXT_DATA__ …) often sit at the end of the body: keep them.
-                self._scripts = _json_script_sources(self.tree)
-                _cut_from(beyond)
+                self._scripts = json_script_sources(self.tree)
+                cut_from(beyond)
                 self.cut = True
                 self.cut_reason = self.cut_reason or f"page has over {self.max_elements:,} elements; read the first {self.max_elements:,}"
                 self.notes.append(f"page has over {self.max_elements:,} elements; read the first {self.max_elements:,}")
@@ -159,7 +118,7 @@ class Page:
         if not html.strip():
             return None
         try:
-            return lxml.html.document_fromstring(html, parser=_html_parser())
+            return lxml.html.document_fromstring(html, parser=html_parser())
         except (etree.LxmlError, ValueError):
             return None
 
@@ -178,7 +137,7 @@ class Page:
         if self.tree is None:
             return ""
         root = copy.deepcopy(self.tree)
-        _drop_all(list(root.iter("script", "style", "noscript", "template", "head")))
+        drop_all(list(root.iter("script", "style", "noscript", "template", "head")))
         return "\n".join(line.text for line in linearize(root))
 
     @cached_property
@@ -225,7 +184,7 @@ class Page:
         skipped = {"deep": 0, "big": 0, "many": 0}
         if self.tree is not None:
             seen = 0
-            scripts = self._scripts if self._scripts is not None else _json_script_sources(self.tree)
+            scripts = self._scripts if self._scripts is not None else json_script_sources(self.tree)
             for kind, ident, text in scripts:
                 text = text.strip()
                 if not text:
@@ -264,7 +223,7 @@ class Page:
             return None
         body = self.tree.find(".//body")
         root = copy.deepcopy(body if body is not None else self.tree)
-        _drop_all(list(root.iter(*_DROP_TAGS)))
+        drop_all(list(root.iter(*_DROP_TAGS)))
         check_time("product area")
         # Elements that are or hold an h1: never dropped (the product title and what holds it).
         holds_title = set()
@@ -277,11 +236,11 @@ class Page:
                 check_time("product area")
             if not isinstance(el.tag, str) or el is root or el in holds_title:
                 continue
-            if _class_words(el) & _NOISE_WORDS or el.get("role") in ("navigation", "banner", "contentinfo", "dialog"):
+            if class_words(el) & _NOISE_WORDS or el.get("role") in ("navigation", "banner", "contentinfo", "dialog"):
                 doomed.append(el)
-            elif el.get("aria-hidden") == "true" or _hidden_style(el):
+            elif el.get("aria-hidden") == "true" or hidden_style(el):
                 doomed.append(el)
-        _drop_all(doomed)
+        drop_all(doomed)
         self._cut_tail(root)
         return root
 
@@ -303,7 +262,7 @@ class Page:
                 continue
             if _TAIL_HEADINGS.match(text) or any(text.lower().startswith(m.lower()) for m in self.tail_markers):
                 if seen_title:
-                    _cut_from(el)
+                    cut_from(el)
                     return
 
     @cached_property
@@ -325,186 +284,17 @@ class Page:
         if self.product_root is None:
             return []
         root = copy.deepcopy(self.product_root)
-        _drop_all(list(root.iter(*_OLD_PRICE_TAGS)))
+        drop_all(list(root.iter(*_OLD_PRICE_TAGS)))
         check_time("product lines")
         doomed = []
         for n, el in enumerate(root.iter()):
             if n % 512 == 0:
                 check_time("product lines")
-            if isinstance(el.tag, str) and el is not root and _class_words(el) & _OLD_PRICE_WORDS:
+            if isinstance(el.tag, str) and el is not root and class_words(el) & _OLD_PRICE_WORDS:
                 doomed.append(el)
-        _drop_all(doomed)
+        drop_all(doomed)
         return linearize(root)
 
     @cached_property
     def product_text(self) -> str:
         return "\n".join(line.text for line in self.lines)
-
-
-def _json_script_sources(tree: etree._Element) -> list[tuple[str, str | None, str]]:
-    """(type, id, text) of the JSON-LD and JSON data scripts, in document order."""
-    found = []
-    for el in tree.iter("script"):
-        kind = (el.get("type") or "").lower()
-        if kind in ("application/ld+json", "application/json") and el.text:
-            found.append((kind, el.get("id"), el.text))
-    return found
-
-
-def _decode(data: bytes) -> str:
-    """Bytes as text: UTF-8 unless a byte-order mark says UTF-16/32; bad bytes become U+FFFD."""
-    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
-        if data.startswith(bom):
-            return data.decode(codec, errors="replace")
-    return data.decode("utf-8", errors="replace")
-
-
-def _cut(html: str, limit: int) -> str:
-    """The first `limit` characters, ending after a tag when one closes in the last 10 KB."""
-    end = html.rfind(">", max(0, limit - 10_000), limit)
-    return html[: end + 1 if end > 0 else limit]
-
-
-_PARSER_DEPTH = 256  # libxml2 stops reading a page at this nesting depth ("Excessive depth in document")
-
-
-def _nesting_cut(tree: etree._Element) -> bool:
-    """The parser gave up at its depth limit: the document's last element sits about 256 deep."""
-    node, depth = tree, 0
-    while len(node) and depth < _PARSER_DEPTH:
-        node, depth = node[-1], depth + 1
-    return depth >= _PARSER_DEPTH - 4
-
-
-def _drop(el: etree._Element) -> None:
-    """Remove an element but keep the text that followed it."""
-    if el.getparent() is not None:
-        el.drop_tree()
-
-
-def _drop_all(elements: list[Any]) -> None:
-    """`_drop` for many elements at once, one pass per parent: dropping siblings one by one appends
-    each tail to the same growing text (quadratic on a page of 50,000 dropped siblings)."""
-    by_parent: dict[Any, set[Any]] = {}
-    for el in elements:
-        parent = el.getparent()
-        if parent is not None:
-            by_parent.setdefault(parent, set()).add(el)
-    for n, (parent, doomed) in enumerate(by_parent.items()):
-        if n % 64 == 0:
-            check_time("dropping page furniture")
-        pending: list[str] = []
-        kept = None  # the last kept child: a dropped child's tail joins its tail (or the parent's text)
-        for child in list(parent):
-            if child in doomed:
-                if child.tail:
-                    pending.append(child.tail)
-                parent.remove(child)
-                continue
-            if pending:
-                _join_text(parent, kept, pending)
-                pending = []
-            kept = child
-        if pending:
-            _join_text(parent, kept, pending)
-
-
-def _join_text(parent: Any, kept: Any, pieces: list[str]) -> None:
-    # The parsed text is clean already (Page strips control characters); stripping again costs
-    # little and keeps lxml's "All strings must be XML compatible" out whatever the tree holds.
-    joined, _ = strip_control_characters("".join(pieces))
-    if kept is None:
-        parent.text = (parent.text or "") + joined
-    else:
-        kept.tail = (kept.tail or "") + joined
-
-
-def _cut_from(el: etree._Element) -> None:
-    """Remove `el` and everything after it in document order."""
-    node = el
-    while node is not None and node.getparent() is not None:
-        parent = node.getparent()
-        del parent[parent.index(node) + 1 :]  # the following siblings, in one call
-        node.tail = None
-        if node is el:
-            parent.remove(node)
-        node = parent
-
-
-def _html_parser() -> lxml.html.HTMLParser:
-    """lxml.html's parser with every element an HtmlElement, chosen in C: lxml.html's own lookup
-    runs Python code for each element object made (a third of the time of a walk over a page).
-    One parser per page: parsers are not shared between threads."""
-    parser = lxml.html.HTMLParser()
-    parser.set_element_class_lookup(_LOOKUP)
-    return parser
-
-
-_LOOKUP = etree.ElementDefaultClassLookup(
-    element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity
-)
-
-
-_HIDDEN_CLASSES = {"hidden", "d-none", "is-hidden", "hide", "invisible", "u-hidden"}
-
-
-def _hidden_style(el: etree._Element) -> bool:
-    """Hidden by attribute, inline style or a utility class (screen-reader text stays: it is real text)."""
-    style = (el.get("style") or "").replace(" ", "").lower()
-    classes = set((el.get("class") or "").lower().split())
-    return "display:none" in style or "visibility:hidden" in style or el.get("hidden") is not None or bool(classes & _HIDDEN_CLASSES)
-
-
-def linearize(root: etree._Element) -> list[Line]:
-    """Cut visible text into lines at block boundaries; inline pieces are joined without spaces
-    added, so `<span>$</span><span>5,230</span><span>.31</span>` reads `$5,230.31`.
-    (Iterative: a deeply nested page must not hit Python's recursion limit.)"""
-    lines: list[Line] = []
-    buffer: list[str] = []
-    owner: Any = root
-
-    def flush() -> None:
-        if not buffer:
-            return
-        text = clean_text("".join(buffer))
-        if " ." in text:
-            # "5,230 .31" from cents in their own element with whitespace around it
-            text = _SPLIT_CENTS.sub(r"\1.\2", text)
-        if text:
-            lines.append(Line(text=text, element=owner))
-        buffer.clear()
-
-    stack: list[tuple[Any, bool]] = [(root, True)]  # (element, entering)
-    count = 0
-    while stack:
-        el, entering = stack.pop()
-        if not isinstance(el.tag, str):  # comments, processing instructions
-            if el.tail:
-                buffer.append(el.tail)
-            continue
-        block = el.tag in BLOCK_TAGS
-        if entering:
-            count += 1
-            if count % 512 == 0:
-                check_time("reading the page text")
-            if block:
-                flush()
-                owner = el
-            if el.tag == "input" and el.get("type") in ("submit", "button") and el.get("value"):
-                buffer.append(el.get("value"))
-            if el.text:
-                buffer.append(el.text)
-            stack.append((el, False))
-            stack.extend((child, True) for child in reversed(el))
-            continue
-        if block:
-            flush()
-            owner = el.getparent()
-        if el.tail:
-            buffer.append(el.tail)
-    flush()
-    return lines
-
-
-_SPLIT_CENTS = re.compile(r"(\d) \.(\d{2})\b")

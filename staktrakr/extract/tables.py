@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from .limits import check_time
 from .money import Amount, find_amounts
-from .page import Line, Page
+from .lines import Line
+from .page import Page
 from .payment import CARD, PayLabel, Tier, pay_labels, parse_tier, split_tiers
 
 _MAX_ROW_LINES = 8

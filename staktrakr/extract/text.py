@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .limits import check_time
 from .money import Amount, find_amounts
-from .page import Line
+from .lines import Line
 from .payment import CHEAP
 
 _SHOPIFY = re.compile(r"\b(sale|regular)\s+price\b", re.IGNORECASE)

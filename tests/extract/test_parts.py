@@ -162,7 +162,7 @@ def test_pages_as_bytes_in_other_encodings():
 def test_reading_a_deep_tree_does_not_recurse():
     from lxml import etree
 
-    from staktrakr.extract.page import linearize
+    from staktrakr.extract.lines import linearize
 
     root = node = etree.Element("div")
     for i in range(5000):  # deeper than Python's recursion limit (the parser stops at 256; a tree built by hand does not)
@@ -175,13 +175,13 @@ def test_reading_a_deep_tree_does_not_recurse():
 def test_dropping_many_elements_keeps_their_tails_in_order():
     import lxml.html
 
-    from staktrakr.extract.page import _drop_all
+    from staktrakr.extract.html_tree import drop_all
 
     html = "<div>a<nav>N1</nav>b<nav>N2</nav>c<p>d<nav>N3</nav>e</p>f<nav>N4</nav><nav>N5</nav>g</div>"
     one, many = lxml.html.fromstring(html), lxml.html.fromstring(html)
     for el in list(one.iter("nav")):
         el.drop_tree()
-    _drop_all(list(many.iter("nav")))
+    drop_all(list(many.iter("nav")))
     assert lxml.html.tostring(many) == lxml.html.tostring(one) == b"<div>abc<p>de</p>fg</div>"
 
 
