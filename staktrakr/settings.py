@@ -155,7 +155,7 @@ PLAYWRIGHT_MAX_CONTEXTS = 4
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 6
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
 # Images, fonts, media and known trackers are never needed to read a price.
-PLAYWRIGHT_ABORT_REQUEST = "staktrakr.browser.abort_heavy_request"
+PLAYWRIGHT_ABORT_REQUEST = "staktrakr.browser.request_filter.abort_heavy_request"
 # Reading a browser page (staktrakr/browser/reading.py): after `load`, poll every POLL_MS; stop
 # once an in-stock price has stayed the same for SETTLE_MS while the DOM was quiet for QUIET_MS,
 # the page's requests had finished and no placeholder was shown; without such an answer

@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from staktrakr.browser import abort_heavy_request
+from staktrakr.browser.request_filter import abort_heavy_request
 from staktrakr.browser.modes import read_from_hints, static_page_needs_browser
 from staktrakr.models import ExtractionResult, Status
 
