@@ -34,12 +34,15 @@ DOWNLOAD_TIMEOUT = 30
 # row naming the size). The extraction reads a bounded part of what it gets (below).
 DOWNLOAD_WARNSIZE = 3 * 1024 * 1024
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
-# What the extraction chain reads of one page (staktrakr/extract/limits.py): the first 2 M
-# characters and 20,000 elements (dealer pages have 2,000-6,000), and at most 2 s of CPU; a page
-# cut or given up says so in its reason. The chain runs in a worker thread, never in the reactor.
-STAKTRAKR_MAX_PARSE_BYTES = 2_000_000
-STAKTRAKR_MAX_ELEMENTS = 20_000
-STAKTRAKR_EXTRACT_TIME_BUDGET = 2.0
+# What the extraction chain reads of one page: the first 2 M characters and 20,000 elements
+# (dealer pages have 2,000-6,000), and at most 2 s of CPU; a page cut or given up says so in its
+# reason. The chain runs in a worker thread, never in the reactor. The values are stated once, in
+# staktrakr/extract/limits.py, where the chain finds them when it runs outside a crawl.
+from staktrakr.extract.limits import (  # noqa: E402, F401 - Scrapy settings of the same names
+    STAKTRAKR_EXTRACT_TIME_BUDGET,
+    STAKTRAKR_MAX_ELEMENTS,
+    STAKTRAKR_MAX_PARSE_BYTES,
+)
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 # 403/429 are not retried on the same path: they go to the proxy tiers or are recorded "blocked".

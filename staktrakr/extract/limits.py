@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-# Defaults for callers that give none; the crawl passes the Scrapy settings of the same names.
+# The one statement of these defaults: staktrakr/settings.py imports them as the Scrapy settings
+# of the same names, and the crawl passes those (a `-s` override wins); other callers get these.
 STAKTRAKR_MAX_PARSE_BYTES = 2_000_000  # the chain reads the first 2 MB of a page (characters of decoded text)
 STAKTRAKR_MAX_ELEMENTS = 20_000  # elements read per page, in document order (dealer pages have 2,000-6,000)
 STAKTRAKR_EXTRACT_TIME_BUDGET = 2.0  # CPU seconds per page, parsing included; 0 or less: no limit

@@ -18,6 +18,7 @@ from staktrakr.config import Config, config_from_settings
 from staktrakr.errors import ConfigError, StoreError
 from staktrakr.locking import LockBusy, job_lock
 from staktrakr.runs import JOB_LOCKED_SETTING
+from staktrakr.shards import shard_of
 from staktrakr.store import open_database
 from staktrakr.store.faults import os_fault
 
@@ -43,12 +44,14 @@ class Command(ScrapyCrawl):
             logger.error("%s", exc)
             self.exitcode = exc.exit_code
             return
-        # One run of a job per poller and machine; a retry pass shares the lock of its spider
-        # so it never doubles the load on a dealer while the main run is still going.
+        # One run of a job per poller (and dealer shard) and machine; a retry pass shares the lock
+        # of its spider so it never doubles the load on a dealer while the main run is still going.
         lock_dir = Path(self.settings.get("STAKTRAKR_LOCK_DIR") or Path(config.STAKTRAKR_DB).parent / "locks")
-        stale_after_s = self.settings.getfloat("STAKTRAKR_LOCK_STALE_S", 4 * 3600)
+        stale_after_s = self.settings.getfloat("STAKTRAKR_LOCK_STALE_S")  # default in settings.py
+        shard = shard_of(config)
+        lock_name = f"{config.POLLER_ID}-{args[0]}" + (f"-shard{shard.index}of{shard.count}" if shard else "")
         try:
-            with job_lock(f"{config.POLLER_ID}-{args[0]}", lock_dir, stale_after_s=stale_after_s):
+            with job_lock(lock_name, lock_dir, stale_after_s=stale_after_s):
                 self.settings.set(JOB_LOCKED_SETTING, True, priority="cmdline")
                 self._crawl(args[0], opts)
         except LockBusy as busy:
