@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +26,9 @@ from prometheus_client.registry import Collector
 
 from .config import Config, load_config
 from .errors import StaktrakrError
-from .health import DirSource, FeedStatus, Thresholds, check_health
+from .api.reader import FolderRoot
+from .health import FeedStatus, check_health, collect_checks
+from .plugin_manager import get_plugin_manager
 from .store import Database
 from .store import reports as queries
 from .timeutil import iso_ms, parse_time, utcnow
@@ -41,10 +43,10 @@ DB_LOCK_TIMEOUT_S = 10.0
 class StaktrakrCollector(Collector):
     """Collects the metrics from the database and the published files on every scrape."""
 
-    def __init__(self, config: Config, now: Callable[[], datetime] = utcnow, thresholds: Thresholds | None = None):
+    def __init__(self, config: Config, now: Callable[[], datetime] = utcnow, max_age: Mapping[str, timedelta] | None = None):
         self.config = config
         self.now = now
-        self.thresholds = thresholds or Thresholds()
+        self.max_age = dict(max_age or {})  # thresholds by feed name; default: each check's own
 
     def collect(self) -> Iterator[Metric]:
         now = self.now()
@@ -130,13 +132,14 @@ class StaktrakrCollector(Collector):
     # -- published files ------------------------------------------------------------------------
 
     def _published_metrics(self, now: datetime) -> Iterator[Metric]:
-        report = check_health(DirSource(self.config.STAKTRAKR_API_DIR), self.thresholds, now)
+        checks = collect_checks(get_plugin_manager(self.config))
+        report = check_health(FolderRoot(self.config.STAKTRAKR_API_DIR), checks, now, max_age=self.max_age)
         age = GaugeMetricFamily("staktrakr_published_age_seconds", "Age of each published feed in STAKTRAKR_API_DIR (absent when missing).", labels=["feed"])
         stamp = GaugeMetricFamily("staktrakr_published_timestamp_seconds", "The published feed's own timestamp (Unix time).", labels=["feed"])
         fresh = GaugeMetricFamily("staktrakr_published_fresh", "1 when the published feed is within its threshold (`staktrakr health`), else 0.", labels=["feed"])
         limit = GaugeMetricFamily("staktrakr_published_threshold_seconds", "Age above which the feed counts as stale.", labels=["feed"])
         for feed, health in report.feeds.items():
-            labels = [feed.value]
+            labels = [feed]
             if health.age_seconds is not None and health.source_timestamp is not None:
                 age.add_metric(labels, health.age_seconds)
                 stamp.add_metric(labels, parse_time(health.source_timestamp).timestamp())
