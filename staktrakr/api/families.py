@@ -17,6 +17,7 @@ from . import layout
 from .models.base import dump
 from .models.feeds import GoldbackSpot, GoldbackYear, SpotFile
 from .models.retail import History, LatestIndex, Manifest, Providers, SlugLatest
+from ..status.model import StatusFile
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ FAMILIES: tuple[Family, ...] = (
     _family("providers", Providers, re.escape(layout.PROVIDERS), layout.PROVIDERS),
     _family("slug-latest", SlugLatest, rf"api/{layout.SLUG_PATTERN}/latest\.json", layout.slug_latest("ase")),
     _family("history", History, rf"api/{layout.SLUG_PATTERN}/history-(?:7d|30d)\.json", layout.history_30d("ase")),
+    _family("status", StatusFile, re.escape(layout.STATUS), layout.STATUS),
     _family("goldback-spot", GoldbackSpot, re.escape(layout.GOLDBACK_SPOT), layout.GOLDBACK_SPOT),
     _family("goldback-year", GoldbackYear, r"(?:api/)?goldback-\d{4}\.json", layout.goldback_year(2026)),
     _family("spot", SpotFile, r"(?:hourly/\d{4}/\d{2}/\d{2}/\d{2}|15min/\d{4}/\d{2}/\d{2}/\d{4}|(?:api/)?spot-history-\d{4})\.json", "hourly/2026/03/15/20.json"),

@@ -8,6 +8,7 @@ The data root is the folder served as `data/` by the live system (and by `staktr
     api/{slug}/latest.json            a coin's dealers, 24 h windows, spot and melt value
     api/{slug}/history-7d.json        its daily history, 7 and 30 days
     api/{slug}/history-30d.json
+    api/status.json                   how each dealer, feed and poller is doing (staktrakr/status/)
     api/goldback-spot.json            the Goldback G1 rate of the day (Goldback plugin)
     goldback-YYYY.json                that year's daily Goldback rates (Goldback plugin)
     hourly/YYYY/MM/DD/HH.json         every spot reading of an hour (spot plugin)
@@ -29,6 +30,7 @@ MANIFEST = "api/manifest.json"
 LATEST = "api/latest.json"
 PROVIDERS = "api/providers.json"
 GOLDBACK_SPOT = "api/goldback-spot.json"
+STATUS = "api/status.json"
 API_DIR = "api"
 SCHEMA_DIR = "api/schema"
 # Folders of api/ that are not coins: never a slug's folder (never removed as a stale one).
@@ -94,7 +96,7 @@ GOLDBACK_YEAR_NAME = re.compile(r"goldback-(\d{4})\.json")
 _API_FILE = re.compile(
     "|".join(
         (
-            r"api/(?:manifest|latest|providers|goldback-spot)\.json",
+            r"api/(?:manifest|latest|providers|goldback-spot|status)\.json",
             rf"api/{SLUG_PATTERN}/(?:latest|history-7d|history-30d)\.json",
             # Yearly files sit at the data root; api/ copies are accepted too.
             r"(?:api/)?(?:goldback|spot-history)-\d{4}\.json",

@@ -28,6 +28,7 @@ from ..store import Database
 from ..store.exports import day_fingerprints, informative_observations, last_in_stock_price
 from ..timeutil import iso_ms, utcnow
 from ..store.spot import latest_spot
+from ..status import build_status, configured_targets
 from .figures import ExportParams, Observation, SpotQuote, coin_figures, history_day
 from .writer import ApiWriter, js_value, write_atomic
 
@@ -37,7 +38,7 @@ SCHEMA_VERSION = 2
 ENDPOINTS = layout.ENDPOINTS
 # Files whose only change would be `generated_at`: left alone when nothing else changed, so an
 # export with no new data rewrites nothing and `generated_at` says when the data last moved.
-_STAMPED = (layout.MANIFEST, layout.LATEST)
+_STAMPED = (layout.MANIFEST, layout.LATEST, layout.STATUS)
 
 
 class ExportReport(BaseModel):
@@ -187,6 +188,7 @@ def export_api(
             coin = coins[slug]
             quote = quotes.get(coin.spot_metal.value)
             figures[slug] = coin_figures(slug, recent, history, configured, as_of, params, last_in_stock, coin, quote)
+        status = build_status(db, as_of, targets=configured_targets(providers.listings)).model_dump(mode="json")
     cache.save(set(days))
     latest_window = max((f.latest_window for f in figures.values() if f.latest_window), default=None)
 
@@ -211,7 +213,7 @@ def export_api(
         "schema_version": SCHEMA_VERSION,
     }
     published_manifest = js_value(published_value(layout.MANIFEST, manifest))  # as it is written
-    for relative, value in ((layout.LATEST, latest), (layout.MANIFEST, manifest)):
+    for relative, value in ((layout.LATEST, latest), (layout.MANIFEST, manifest), (layout.STATUS, status)):
         old = writer.read_json(relative)
         if relative in _STAMPED and _same_but_stamp(old, value):
             writer.log.unchanged.append(relative)
