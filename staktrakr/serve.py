@@ -35,6 +35,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from aiohttp.web_request import BaseRequest
 
+from .api import layout
+
 log = logging.getLogger(__name__)
 
 ROOT_KEY = web.AppKey("staktrakr_serve_root", Path)
@@ -55,7 +57,6 @@ CONTENT_TYPES = {
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 # SQLite databases (and their journals) may sit next to the export; they are never public.
 PRIVATE_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite", ".sqlite3")
-MANIFEST = "api/manifest.json"
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
@@ -103,7 +104,7 @@ async def _health(request: web.Request) -> web.Response:
 def _manifest_generated_at(root: Path) -> str | None:
     """`generated_at` of the manifest, read fresh on every call; None when absent or unreadable."""
     try:
-        manifest = json.loads((root / MANIFEST).read_bytes())
+        manifest = json.loads((root / layout.MANIFEST).read_bytes())
     except (OSError, ValueError):
         return None
     value = manifest.get("generated_at") if isinstance(manifest, dict) else None

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from staktrakr.backfill import BackfillReport, backfill, backfill_command
+from staktrakr.plugin_manager import get_plugin_manager
 from staktrakr.models import Status
 from staktrakr.store import Database
 from staktrakr.store.snapshots import Snapshot, insert_snapshot
@@ -27,8 +28,16 @@ from staktrakr.store.spot import SpotReading, insert_spot_readings
 from staktrakr.timeutil import floor_15, iso_s, parse_time
 
 from .conftest import FIXTURES, write_json
+from .plugin_files import plugin_hooks
 
 LIVE_API = FIXTURES / "live-api"
+
+
+@pytest.fixture(autouse=True)
+def _plugin_hooks() -> Iterator[None]:
+    """Spot and Goldback files are imported by their plugins' importers (the hook)."""
+    with plugin_hooks(get_plugin_manager()):
+        yield
 
 
 @pytest.fixture
@@ -101,7 +110,7 @@ def test_imports_every_family_of_the_published_files(db: Database, data_root: Pa
 
     assert report.exit_code == 0
     for family, n in expected.items():
-        counts = report.families()[family]
+        counts = report.families[family]
         assert (counts.rows, counts.inserted, counts.covered) == (n, n, 0), family
     assert count(db, "price_snapshots", "method = 'import'") == expected["windows"]
     assert count(db, "price_snapshots", "method = 'import_daily'") == expected["daily"]
@@ -201,7 +210,7 @@ def test_a_15min_reading_keeps_its_real_time_when_the_hourly_file_has_the_floor(
 
     report = backfill(db, str(data_root))
 
-    assert report.spot.rows == 8
+    assert report.families["spot"].rows == 8
     [silver] = rows(db, "SELECT * FROM spot_prices WHERE metal = 'silver' AND timestamp_floor = '2026-03-15T20:15:00Z'")
     assert silver["timestamp"] == "2026-03-15T20:15:03.000Z"
 
@@ -225,8 +234,8 @@ def test_a_second_run_inserts_nothing(db: Database, data_root: Path) -> None:
 
     assert second.inserted == 0
     assert {t: count(db, t) for t in tables} == before
-    for family, counts in second.families().items():
-        assert counts.already_imported == first.families()[family].rows, family
+    for family, counts in second.families.items():
+        assert counts.already_imported == first.families[family].rows, family
 
 
 def test_what_the_pollers_stored_is_not_imported_again(db: Database, data_root: Path) -> None:
@@ -246,10 +255,10 @@ def test_what_the_pollers_stored_is_not_imported_again(db: Database, data_root: 
 
     report = backfill(db, str(data_root))
 
-    assert report.windows.covered == 1
+    assert report.families["windows"].covered == 1
     assert count(db, "price_snapshots", "vendor = 'jmbullion' AND window_start = '2026-03-15T20:00:00Z'") == 1
     assert count(db, "price_snapshots", "method = 'import_daily' AND substr(scraped_at, 1, 10) = ?", (history_day,)) == 0
-    assert report.spot.covered == 1 and count(db, "spot_prices", "metal = 'gold'") == 2
+    assert report.families["spot"].covered == 1 and count(db, "spot_prices", "metal = 'gold'") == 2
     assert count(db, "price_snapshots", "method = 'import'") == expected["windows"] - 1
 
 
@@ -340,7 +349,7 @@ def test_implausible_values_skip_their_file(db: Database, data_root: Path, rel: 
 
 @pytest.mark.parametrize(
     ("content", "words"),
-    [(b"", "empty"), (b"<html>502 Bad Gateway</html>", "not JSON"), (b"\xff\xfe[]", "UTF-8"), (b'[{"spot": NaN}]', "NaN")],
+    [(b"", "empty"), (b"<html>502 Bad Gateway</html>", "malformed JSON"), (b"\xff\xfe[]", "UTF-8"), (b'[{"spot": NaN}]', "NaN")],
 )
 def test_unreadable_spot_files(db: Database, data_root: Path, content: bytes, words: str) -> None:
     (data_root / "hourly/2026/03/15/20.json").write_bytes(content)
@@ -348,7 +357,7 @@ def test_unreadable_spot_files(db: Database, data_root: Path, content: bytes, wo
     report = backfill(db, str(data_root))
 
     assert words in reasons(report)["hourly/2026/03/15/20.json"]
-    assert report.spot.files == 1  # the 15-minute file still counts
+    assert report.families["spot"].files == 1  # the 15-minute file still counts
 
 
 def test_nothing_readable_is_a_failure(db: Database, tmp_path: Path) -> None:
@@ -374,7 +383,7 @@ def test_the_repository_folder_is_accepted_for_its_data_root(db: Database, tmp_p
 
     report = backfill(db, str(tmp_path / "repo"))
 
-    assert report.windows.inserted == expected_counts(tmp_path / "repo" / "data")["windows"]
+    assert report.families["windows"].inserted == expected_counts(tmp_path / "repo" / "data")["windows"]
 
 
 # -- over HTTP --------------------------------------------------------------------------------------
@@ -415,9 +424,9 @@ def test_a_url_imports_the_same_windows_as_the_folder(db: Database, data_root: P
 
     assert report.exit_code == 0
     assert rows(db, "SELECT id, coin_slug, vendor, scraped_at, price, status FROM price_snapshots ORDER BY id") == from_folder_rows
-    assert report.goldback.inserted == expected_counts(data_root)["goldback"]
+    assert report.families["goldback"].inserted == expected_counts(data_root)["goldback"]
     # only the hourly file of a window hour is fetched; it holds all 8 readings of hour 20
-    assert report.spot.files == 1 and count(db, "spot_prices") == 8
+    assert report.families["spot"].files == 1 and count(db, "spot_prices") == 8
     # manifest slugs that were never published are reported once each, not per file
     assert reasons(report)["api/age/"].endswith("not found (HTTP 404)")
     assert not any(s.file.startswith(("hourly/", "goldback-")) for s in report.skipped)
@@ -431,8 +440,8 @@ def test_the_repository_url_is_accepted_for_its_data_root(db: Database, data_roo
     with http_server(repo) as url:
         report = backfill(db, url.rstrip("/"))
 
-    assert report.source.endswith("/data/")
-    assert report.windows.inserted == expected_counts(repo / "data")["windows"]
+    assert report.source.endswith("/data")
+    assert report.families["windows"].inserted == expected_counts(repo / "data")["windows"]
 
 
 def test_a_url_query_string_is_never_logged_or_reported(db: Database, served: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -440,7 +449,7 @@ def test_a_url_query_string_is_never_logged_or_reported(db: Database, served: st
 
     report = backfill(db, served + "?token=sekrit-value")
 
-    assert report.windows.inserted > 0
+    assert report.families["windows"].inserted > 0
     assert "sekrit" not in report.model_dump_json() and "sekrit" not in caplog.text
     assert "sekrit" not in json.dumps(rows(db, "SELECT reason FROM price_snapshots LIMIT 5"))
 
@@ -453,7 +462,7 @@ def test_an_unreachable_url_is_a_failure(db: Database) -> None:
     report = backfill(db, f"http://127.0.0.1:{port}/", timeout_s=5)
 
     assert report.exit_code == 1
-    assert "cannot fetch" in reasons(report)["api/manifest.json"]
+    assert "cannot reach" in reasons(report)["api/manifest.json"]
 
 
 # -- the command ------------------------------------------------------------------------------------
@@ -472,7 +481,7 @@ def test_command_json_report(data_root: Path, db: Database) -> None:
 
     assert result.exit_code == 0, result.output
     report = BackfillReport.model_validate_json(result.output)
-    assert report.windows.inserted == expected_counts(data_root)["windows"] == count(db, "price_snapshots", "method = 'import'")
+    assert report.families["windows"].inserted == expected_counts(data_root)["windows"] == count(db, "price_snapshots", "method = 'import'")
     assert json.loads(result.output)["exit_code"] == 0
 
 
