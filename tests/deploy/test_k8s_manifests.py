@@ -149,3 +149,17 @@ def test_the_pollers_find_the_browser_host_through_its_service():
     for job in _cronjobs().values():
         labels = job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
         assert allowed.items() <= labels.items(), job["metadata"]["name"]
+
+
+def test_each_job_keeps_its_state_in_its_own_folder_of_the_data_volume():
+    claim = _one("PersistentVolumeClaim", "staktrakr-data")
+    folders = {}
+    for name, job in _cronjobs().items():
+        pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        assert [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"]] == [claim["metadata"]["name"]]
+        [mount] = _containers(job)[0]["volumeMounts"]
+        folders[name] = mount.get("subPath") or mount["subPathExpr"]
+    # a retail shard and its retry pass share a folder (and so the job lock), like one VM per shard
+    assert folders["staktrakr-retail"] == folders["staktrakr-retail-retry"] == "retail-$(JOB_COMPLETION_INDEX)"
+    others = [f for n, f in folders.items() if n not in ("staktrakr-retail", "staktrakr-retail-retry")]
+    assert len(set(others)) == len(others) and "retail-$(JOB_COMPLETION_INDEX)" not in others
