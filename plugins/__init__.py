@@ -1,4 +1,4 @@
-"""Built-in plugins of staktrakr: the dealers (one module each in vendors/) and the features.
+"""Built-in plugins of staktrakr: the dealers (one module each in dealers/) and the features.
 
 They reach the core only through the `builtin` entry point (pyproject.toml), like any other
 package's plugins: the core never imports this package.
@@ -15,12 +15,12 @@ FEATURES: tuple[str, ...] = ("git_publisher", "aggregator", "spot", "goldback", 
 
 
 def bundle() -> list[ModuleType]:
-    """Every dealer module in vendors/ (adding a file there is enough), then the features."""
-    from . import vendors
+    """Every dealer module in dealers/ (adding a file there is enough), then the features."""
+    from . import dealers
 
     names = [
-        f"{vendors.__name__}.{info.name}"
-        for info in sorted(pkgutil.iter_modules(vendors.__path__), key=lambda i: i.name)
+        f"{dealers.__name__}.{info.name}"
+        for info in sorted(pkgutil.iter_modules(dealers.__path__), key=lambda i: i.name)
         if not info.name.startswith("_")
     ]
     names += [f"{__name__}.{feature}" for feature in FEATURES]

@@ -6,7 +6,7 @@ group `staktrakr`; the core imports none of them.
     mybundle = "mypackage.plugins:bundle"     # a function returning several such modules
 
 The built-in dealers and features are one bundle (`staktrakr.plugins:bundle`): every module in
-plugins/vendors/ and each feature package, registered under its module name.
+plugins/dealers/ and each feature package, registered under its module name.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ TEST = '''"""{title}: extraction on saved product pages (tests/fixtures/dealers/
 
 from pathlib import Path
 
-from staktrakr.plugins.vendors import {name}
+from staktrakr.plugins.dealers import {name}
 from staktrakr.catalogue import catalogue_coin
 from staktrakr.extract import Page, extract
 from staktrakr.models import Target
@@ -90,7 +90,7 @@ def new_dealer(name: str, root: Path) -> list[Path]:
         raise StaktrakrError(f"dealer id {name!r}: use lower-case letters and digits, starting with a letter")
     title = name.capitalize()
     files = {
-        root / "plugins" / "vendors" / f"{name}.py": MODULE.format(name=name, title=title),
+        root / "plugins" / "dealers" / f"{name}.py": MODULE.format(name=name, title=title),
         root / "tests" / "fixtures" / "dealers" / name / "ase.html": FIXTURE.format(title=title),
         root / "tests" / "dealers" / f"test_{name}.py": TEST.format(name=name, title=title),
     }
@@ -100,7 +100,7 @@ def new_dealer(name: str, root: Path) -> list[Path]:
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    for package in (root / "plugins", root / "plugins" / "vendors", root / "tests" / "dealers"):
+    for package in (root / "plugins", root / "plugins" / "dealers", root / "tests" / "dealers"):
         init = package / "__init__.py"
         if not init.exists():
             init.write_text("", encoding="utf-8")

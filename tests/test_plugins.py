@@ -57,7 +57,7 @@ def test_restricting_and_tracing(acme_installed, monkeypatch, caplog):
     monkeypatch.setenv("STAKTRAKR_PLUGINS", "apmex,acmebullion")
     monkeypatch.setenv("STAKTRAKR_TRACE_PLUGINS", "1")
     pm = build_plugin_manager(load_config())
-    assert {i.name for i in list_plugins(pm)} == {"staktrakr.plugins.vendors.apmex", "acmebullion"}
+    assert {i.name for i in list_plugins(pm)} == {"staktrakr.plugins.dealers.apmex", "acmebullion"}
     with caplog.at_level("INFO"):
         dealer_profiles(pm)
     assert any("staktrakr_dealer_profiles" in r.getMessage() for r in caplog.records)

@@ -8,7 +8,13 @@ from .conftest import staktrakr
 def test_new_dealer_skeleton_is_green_on_first_run(tmp_path):
     done = staktrakr("new-dealer", "acme", "--root", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "plugins/vendors/acme.py").exists()
+    assert (tmp_path / "plugins/dealers/acme.py").exists()
+    # In a clone, --root is the installed tree: plugins/dealers/ is staktrakr.plugins.dealers. Here
+    # the root is a temporary folder, so its dealers/ joins that package's path for the run.
+    (tmp_path / "conftest.py").write_text(
+        f"import staktrakr.plugins.dealers as dealers\n\ndealers.__path__.insert(0, {str(tmp_path / 'plugins' / 'dealers')!r})\n",
+        encoding="utf-8",
+    )
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "tests/dealers/test_acme.py")],
