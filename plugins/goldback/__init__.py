@@ -45,7 +45,7 @@ from staktrakr.store.goldback import (
 from staktrakr.store.ids import new_id
 from staktrakr.timeutil import iso_ms, parse_time, utcnow
 
-from .spot import add_component
+from ..spot import add_component  # moves to the core in the split
 
 logger = logging.getLogger(__name__)
 
@@ -458,3 +458,19 @@ def staktrakr_spiders() -> list[type]:
 @hookimpl
 def staktrakr_export_files(db: Any, as_of: str, coins: Mapping[str, Coin]) -> dict[str, Any]:
     return goldback_files(db, parse_time(as_of))
+
+
+# The health check and the backfill importer live in their own modules, imported only when asked
+# for (a crawl never needs them).
+@hookimpl
+def staktrakr_health_checks() -> list[Any]:
+    from .checks import health_checks
+
+    return health_checks()
+
+
+@hookimpl
+def staktrakr_backfill_importers() -> list[Any]:
+    from .importers import backfill_importers
+
+    return backfill_importers()

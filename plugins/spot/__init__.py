@@ -715,3 +715,19 @@ def staktrakr_export_files(db: Any, as_of: str, coins: dict[str, Coin]) -> dict[
 @hookimpl
 def staktrakr_price_bounds(coin: Coin, db: Any, now: str, settings: Any) -> tuple[float, float, str] | None:
     return spot_bounds(coin, db, parse_time(now), settings)
+
+
+# The health check and the backfill importer live in their own modules, imported only when asked
+# for (a crawl never needs them).
+@hookimpl
+def staktrakr_health_checks() -> list[Any]:
+    from .checks import health_checks
+
+    return health_checks()
+
+
+@hookimpl
+def staktrakr_backfill_importers() -> list[Any]:
+    from .importers import backfill_importers
+
+    return backfill_importers()
