@@ -21,7 +21,7 @@ from staktrakr.plugins.git_publisher import GitPublisherSettings, PublishError, 
 from staktrakr.plugins.git_publisher.publisher import Publisher
 from staktrakr.config import Config, load_config, load_section
 from staktrakr.errors import ConfigError
-from staktrakr.export.writer import is_api_file
+from staktrakr.api.layout import is_api_file
 from staktrakr.locking import job_lock
 from staktrakr.plugin_manager import PluginManager
 from staktrakr.redact import redact_text, redact_url

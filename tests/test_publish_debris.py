@@ -20,7 +20,9 @@ import pytest
 from staktrakr.plugins.git_publisher import GitPublisherSettings, PublishError, publish
 from staktrakr.config import load_config, load_section
 from staktrakr.export import export_api
-from staktrakr.export.writer import DEBRIS_AGE_S, is_api_file, is_temp_name, staging_dir
+from staktrakr.api.layout import is_api_file
+from staktrakr.export.writer import DEBRIS_AGE_S, staging_dir
+from staktrakr.files import is_temp_name
 from staktrakr.models import Status
 from staktrakr.plugin_manager import build_plugin_manager
 from staktrakr.providers import load_bundled_providers

@@ -16,7 +16,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from staktrakr.export.writer import is_api_file
+from staktrakr.api.layout import is_api_file
 from staktrakr.locking import LockBusy, job_lock
 from staktrakr.timeutil import utcnow
 
