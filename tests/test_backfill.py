@@ -494,3 +494,30 @@ def test_command_fails_when_nothing_could_be_read(tmp_path: Path) -> None:
 
     assert empty.exit_code == 1 and json.loads(empty.output)["files_read"] == 0
     assert missing_option.exit_code == 2
+
+
+def test_a_third_party_importer_reads_its_own_files(db: Database, data_root: Path) -> None:
+    """An importer from another package gets the same run: the root, the checks, the report."""
+    from pydantic import TypeAdapter
+
+    from staktrakr.backfill import BackfillImporter, ImportRun
+
+    seen: list[int] = []
+
+    class SilverFixImporter(BackfillImporter):
+        family = "silver-fix"
+
+        def run(self, run: ImportRun) -> None:
+            assert run.folder is not None and 2026 in run.years  # after the retail import
+            values = run.load_valid("silver-fix.json", TypeAdapter(list[int]), quiet_missing=False)
+            run.counts(self.family).files += 1 if values is not None else 0
+            seen.extend(values or [])
+            run.load_valid("silver-fix-broken.json", TypeAdapter(list[int]), quiet_missing=False)
+
+    write_json(data_root / "silver-fix.json", [1, 2])
+    (data_root / "silver-fix-broken.json").write_text('["x"]')
+    report = backfill(db, str(data_root), importers=[SilverFixImporter()])
+    assert seen == [1, 2] and list(report.families) == ["windows", "daily", "silver-fix"]
+    assert report.families["silver-fix"].files == 1
+    assert "unexpected content: 0: Input should be a valid integer" in reasons(report)["silver-fix-broken.json"]
+    assert count(db, "spot_prices") == 0  # only the importers given ran

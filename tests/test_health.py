@@ -329,3 +329,25 @@ def test_command_max_age_option_sets_any_feeds_threshold(tmp_path: Path) -> None
     assert code == 0 and json.loads(output)["feeds"]["spot"]["threshold_seconds"] == 1200
     code, output = invoke("--dir", str(tmp_path), "--max-age", "spot")
     assert code == 2 and "NAME=MINUTES" in output
+
+
+def test_a_third_party_plugin_adds_a_feed(tmp_path: Path) -> None:
+    """A package's own feed comes in through `staktrakr_health_checks`, judged like the core's."""
+    import pluggy
+
+    from staktrakr import hookspecs
+    from staktrakr.health import TimestampField
+
+    class SilverFixPlugin:
+        @hookspecs.hookimpl
+        def staktrakr_health_checks(self) -> list[HealthCheck]:
+            return [TimestampField("silver-fix", "api/silver-fix.json", "as_of", timedelta(hours=2))]
+
+    pm = pluggy.PluginManager("staktrakr")
+    pm.add_hookspecs(hookspecs)
+    pm.register(SilverFixPlugin())
+    publish(tmp_path, NOW)
+    write_json(tmp_path / "api/silver-fix.json", {"as_of": iso_ms(NOW - timedelta(hours=3))})
+    report = check_health(FolderRoot(tmp_path), collect_checks(pm), NOW)
+    assert statuses(report) == {"market": "fresh", "silver-fix": "stale"}
+    assert report.feeds["silver-fix"].reason == "3h old, limit 2h"

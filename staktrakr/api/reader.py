@@ -8,6 +8,7 @@ request but never shown: `label` and `where()` leave it out, and credentials in 
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import urllib.error
@@ -15,7 +16,7 @@ import urllib.request
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from .. import __version__
 from . import layout
@@ -117,12 +118,18 @@ class UrlRoot(DataRoot):
     def __init__(self, url: str, timeout_s: float = DEFAULT_TIMEOUT_S, *, no_cache: bool = False):
         parts = urlsplit(url.strip())
         path = parts.path.rstrip("/")
-        self._base = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-        self._query = parts.query
         host = parts.hostname or ""
         host = f"[{host}]" if ":" in host else host
         port = f":{parts.port}" if parts.port else ""
         self.label = urlunsplit((parts.scheme, host + port, path, "", ""))  # no user:password@, no query
+        self._base = self.label
+        self._query = parts.query
+        # user:password@ in the URL goes as Basic authentication (urllib would take it for the host).
+        self._auth = None
+        if parts.username is not None:
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            self._auth = "Basic " + base64.b64encode(pair).decode("ascii")
+        self._netloc = parts.netloc
         self.timeout_s = timeout_s
         self.no_cache = no_cache
         # After one connection failure the others would fail the same way, each after the full
@@ -131,8 +138,9 @@ class UrlRoot(DataRoot):
 
     def below(self, folder: str) -> UrlRoot:
         """The same server, one folder down (`data` when given the repository root)."""
+        parts = urlsplit(self._base)
         query = f"?{self._query}" if self._query else ""
-        return UrlRoot(f"{self._base}/{folder.strip('/')}{query}", self.timeout_s, no_cache=self.no_cache)
+        return UrlRoot(urlunsplit((parts.scheme, self._netloc, f"{parts.path}/{folder.strip('/')}", "", "")) + query, self.timeout_s, no_cache=self.no_cache)
 
     def where(self, relative: str) -> str:
         return f"{self.label}/{relative}"
@@ -143,6 +151,8 @@ class UrlRoot(DataRoot):
             raise FileProblem(self._unreachable, where)
         url = f"{self._base}/{quote(relative)}" + (f"?{self._query}" if self._query else "")
         headers = {"User-Agent": f"staktrakr/{__version__}", "Accept": "application/json"}
+        if self._auth:
+            headers["Authorization"] = self._auth
         if self.no_cache:  # a CDN copy up to max-age old would make a stale feed look fresh
             headers["Cache-Control"] = "no-cache"
         try:
