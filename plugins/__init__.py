@@ -11,7 +11,7 @@ import pkgutil
 from types import ModuleType
 
 # Built-in features, each a plugin package of its own.
-FEATURES: tuple[str, ...] = ("git_publisher", "aggregator", "spot", "goldback", "vision")
+FEATURES: tuple[str, ...] = ("git_publisher", "aggregator", "spot", "goldback", "vision", "alerts")
 
 
 def bundle() -> list[ModuleType]:

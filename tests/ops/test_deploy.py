@@ -21,6 +21,7 @@ from scrapy.settings import Settings, default_settings
 import staktrakr.settings as project_settings
 from staktrakr.cli import cli
 from staktrakr.config import Config, load_section, sections
+from staktrakr.plugin_manager import get_plugin_manager
 from staktrakr.spiderloader import StaktrakrSpiderLoader
 
 from ..conftest import ENV_VARIABLES, ROOT, scrapy, staktrakr
@@ -144,6 +145,7 @@ def _check_staktrakr(argv: list[str]) -> None:
     helped = staktrakr(*argv[1:], "--help")
     assert helped.returncode == 0 and "Usage:" in helped.stdout, helped.stderr
     # Parse the real arguments without running the command: unknown options or bad values raise.
+    get_plugin_manager().hook.staktrakr_cli_commands(cli=cli)  # plugins' commands (`alert`), as main() adds them
     command: click.Command | None = cli
     name, args = "staktrakr", argv[1:]
     while isinstance(command, click.Group):
