@@ -9,9 +9,10 @@ from __future__ import annotations
 from staktrakr.api import layout
 from staktrakr.api.models.imported import GOLDBACK_RATES
 from staktrakr.backfill import BackfillImporter, ImportRun, import_id
-from staktrakr.store.goldback import GoldbackRate, insert_goldback_rate
 from staktrakr.store.snapshots import IMPORT_POLLER_ID
 from staktrakr.timeutil import iso_ms
+
+from .store import GoldbackRate, insert_goldback_rate
 
 
 class GoldbackFilesImporter(BackfillImporter):

@@ -13,8 +13,9 @@ from staktrakr.api import layout
 from staktrakr.api.models.imported import SPOT_READINGS
 from staktrakr.backfill import BackfillImporter, ImportRun, import_id
 from staktrakr.store.snapshots import IMPORT_POLLER_ID
-from staktrakr.store.spot import SpotReading, insert_spot_readings, observed_spot_floors
 from staktrakr.timeutil import floor_15, iso_ms, iso_s
+
+from .store import SpotReading, insert_spot_readings, observed_spot_floors
 
 
 class SpotFilesImporter(BackfillImporter):

@@ -58,10 +58,16 @@ def family_of(relpath: str | PurePath) -> Family | None:
 
 
 def published_value(relpath: str, value: Any) -> Any:
-    """`value` checked against its family's model and dumped as published; a file of no known
-    family (another plugin's) is returned as it is. Raises pydantic.ValidationError when the
-    value does not fit its model: the export must never publish a file its schema rejects."""
+    """The JSON value of the file `relpath`: a model of its family dumped as published, or JSON
+    data checked against that model (a plugin's files come as data). A file of no known family
+    (a third-party plugin's) is returned as it is. Raises pydantic.ValidationError when the
+    data does not fit the model, TypeError for a model of another family: the export must never
+    publish a file its schema rejects."""
     family = family_of(relpath)
+    if isinstance(value, BaseModel):
+        if family is not None and not isinstance(value, family.model):
+            raise TypeError(f"{relpath} is a {family.model.__name__}, not a {type(value).__name__}")
+        return dump(value)
     if family is None:
         return value
     return dump(family.model.model_validate(value))

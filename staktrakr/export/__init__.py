@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from ..api import layout
 from ..api.families import published_value
+from ..api.models import CoinMeta, History, HistoryDay, LatestIndex, Manifest, dump
 from ..api.schema import schema_files
 
 from ..models import Coin
@@ -27,7 +28,6 @@ from ..providers import ProviderSet
 from ..store import Database
 from ..store.exports import day_fingerprints, informative_observations, last_in_stock_price
 from ..timeutil import iso_ms, utcnow
-from ..store.spot import latest_spot
 from ..status import build_status, configured_targets
 from .figures import ExportParams, Observation, SpotQuote, coin_figures, history_day
 from .writer import ApiWriter, js_value, write_atomic
@@ -95,11 +95,14 @@ def export_cache_path(config: Any) -> Path:
     return db_path.with_name(db_path.name + ".export-cache.json")
 
 
-def _spot_quotes(db: Database, as_of: datetime) -> dict[str, SpotQuote]:
-    """The latest spot price of each metal read in the 24 h before `as_of`."""
-    quotes = {}
+def _spot_quotes(db: Database, as_of: datetime, pm: Any) -> dict[str, SpotQuote]:
+    """The latest spot price of each metal read in the 24 h before `as_of`, from the spot feed
+    plugin (hook `staktrakr_spot_price`): none without one."""
+    quotes: dict[str, SpotQuote] = {}
+    if pm is None:
+        return quotes
     for metal in ("gold", "silver", "platinum", "palladium"):
-        row = latest_spot(db, metal, iso_ms(as_of - timedelta(hours=24)), iso_ms(as_of))
+        row = pm.hook.staktrakr_spot_price(db=db, metal=metal, since=iso_ms(as_of - timedelta(hours=24)), until=iso_ms(as_of))
         if row is not None:
             quotes[metal] = SpotQuote(metal, row["spot"], row["timestamp"])
     return quotes
@@ -154,7 +157,7 @@ def export_api(
     with db.held():
         fingerprints = {k: list(v) for k, v in day_fingerprints(db, iso_ms(as_of - timedelta(days=30)), generated_at).items()}
         stale_days = sorted({day for (slug, day), fp in fingerprints.items() if slug in coins and day in days and not cache.get(slug, day, fp)[0]})
-        quotes = _spot_quotes(db, as_of)
+        quotes = _spot_quotes(db, as_of, pm)
         by_coin, row_count = _observations(informative_observations(db, since, generated_at, recent_since, stale_days))
         extra_files: dict[str, Any] = {}
         if pm is not None:
@@ -173,10 +176,12 @@ def export_api(
                 fingerprint = fingerprints.get((slug, day))
                 if fingerprint is None:
                     continue
-                hit, entry = cache.get(slug, day, fingerprint)
-                if not hit:
+                hit, cached = cache.get(slug, day, fingerprint)
+                if hit:
+                    entry = HistoryDay.model_validate(cached) if cached is not None else None
+                else:
                     entry = history_day(day, by_day.get(day, []), params)
-                    cache.put(slug, day, fingerprint, entry)
+                    cache.put(slug, day, fingerprint, dump(entry) if entry is not None else None)
                 if entry is not None:
                     history.append(entry)
             recent = [o for o in observations if o.scraped_at > recent_since]
@@ -193,28 +198,28 @@ def export_api(
     latest_window = max((f.latest_window for f in figures.values() if f.latest_window), default=None)
 
     for slug, fig in figures.items():
-        if fig.latest["window_start"] is None:
-            fig.latest["window_start"] = latest_window
+        if fig.latest.window_start is None:
+            fig.latest.window_start = latest_window
         writer.write_json(layout.slug_latest(slug), fig.latest)
-        writer.write_json(layout.history_7d(slug), fig.history_7d)
-        writer.write_json(layout.history_30d(slug), fig.history_30d)
+        writer.write_json(layout.history_7d(slug), History(fig.history_7d))
+        writer.write_json(layout.history_30d(slug), History(fig.history_30d))
 
     summaries = {slug: f.summary for slug, f in figures.items() if f.summary is not None}
-    latest = {"window_start": latest_window, "generated_at": generated_at, "coin_count": len(summaries), "coins": summaries}
-    recent_windows = {w["window"] for f in figures.values() for w in f.latest["windows_24h"]}
-    manifest = {
-        "generated_at": generated_at,
-        "latest_window": latest_window,
-        "window_count": len(recent_windows),
-        "coin_count": len(coins),
-        "coins": list(coins),
-        "coins_meta": {slug: {"name": c.name, "metal": c.metal.value, "weight": c.weight_oz} for slug, c in coins.items()},
-        "endpoints": ENDPOINTS,
-        "schema_version": SCHEMA_VERSION,
-    }
-    published_manifest = js_value(published_value(layout.MANIFEST, manifest))  # as it is written
-    for relative, value in ((layout.LATEST, latest), (layout.MANIFEST, manifest), (layout.STATUS, status)):
-        old = writer.read_json(relative)
+    latest = LatestIndex(window_start=latest_window, generated_at=generated_at, coin_count=len(summaries), coins=summaries)
+    recent_windows = {w.window for f in figures.values() for w in f.latest.windows_24h}
+    manifest = Manifest(
+        generated_at=generated_at,
+        latest_window=latest_window,
+        window_count=len(recent_windows),
+        coin_count=len(coins),
+        coins=list(coins),
+        coins_meta={slug: CoinMeta(name=c.name, metal=c.metal.value, weight=c.weight_oz) for slug, c in coins.items()},
+        endpoints=ENDPOINTS,
+        schema_version=SCHEMA_VERSION,
+    )
+    published_manifest = js_value(dump(manifest))  # as it is written
+    for relative, model in ((layout.LATEST, latest), (layout.MANIFEST, manifest), (layout.STATUS, status)):
+        old, value = writer.read_json(relative), published_value(relative, model)
         if relative in _STAMPED and _same_but_stamp(old, value):
             writer.log.unchanged.append(relative)
             if relative == layout.MANIFEST:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
+from ..api.models.retail import CoinSummary, DailyVendor, HistoryDay, SlugLatest, SpotRef, VendorQuote, Window
 from ..extract.money import round2
 from .. import medians
 from ..medians import upper_median
@@ -88,15 +88,14 @@ def score(price: float, window_median: float | None, prev_median: float | None) 
 
 @dataclass
 class CoinFigures:
-    latest: dict[str, Any]  # api/{slug}/latest.json
-    summary: dict[str, Any] | None  # the coin's entry in api/latest.json (None: no data in 24 h)
-    history_7d: list[dict[str, Any]]
-    history_30d: list[dict[str, Any]]
+    latest: SlugLatest  # api/{slug}/latest.json
+    summary: CoinSummary | None  # the coin's entry in api/latest.json (None: no data in 24 h)
+    history_7d: list[HistoryDay]
+    history_30d: list[HistoryDay]
     latest_window: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def history_day(day: str, observations: list[Observation], params: ExportParams) -> dict[str, Any] | None:
+def history_day(day: str, observations: list[Observation], params: ExportParams) -> HistoryDay | None:
     """One day of history from that day's observations (oldest first): per dealer the average
     and low of in-stock `ok` prices that were not outliers in their 15-minute window."""
     by_window: dict[str, list[Observation]] = defaultdict(list)
@@ -123,28 +122,28 @@ def history_day(day: str, observations: list[Observation], params: ExportParams)
                 in_stock[o.vendor] = True
     if not in_stock:
         return None
-    vendors: dict[str, Any] = {}
+    vendors: dict[str, DailyVendor] = {}
     for vendor in sorted(in_stock):
         values = prices.get(vendor, [])
-        vendors[vendor] = {
-            "avg": round2(sum(values) / len(values)) if values else None,
-            "inStock": in_stock[vendor],
-            "low": round2(min(values)) if values else None,
-            "samples": len(values),
-        }
-    averages = [v["avg"] for v in vendors.values() if v["avg"] is not None]
-    lows = [v["low"] for v in vendors.values() if v["low"] is not None]
+        vendors[vendor] = DailyVendor(
+            avg=round2(sum(values) / len(values)) if values else None,
+            inStock=in_stock[vendor],
+            low=round2(min(values)) if values else None,
+            samples=len(values),
+        )
+    averages = [v.avg for v in vendors.values() if v.avg is not None]
+    lows = [v.low for v in vendors.values() if v.low is not None]
     median = upper_median(averages)
-    return {
-        "date": day,
-        "avg_median": round2(median) if median is not None else None,
-        "avg_low": round2(min(lows)) if lows else None,
-        "sample_count": sum(v["samples"] for v in vendors.values()),
-        "vendors": vendors,
-    }
+    return HistoryDay(
+        date=day,
+        avg_median=round2(median) if median is not None else None,
+        avg_low=round2(min(lows)) if lows else None,
+        sample_count=sum(v.samples or 0 for v in vendors.values()),
+        vendors=vendors,
+    )
 
 
-def _windows(observations: list[Observation], as_of: datetime, params: ExportParams) -> list[dict[str, Any]]:
+def _windows(observations: list[Observation], as_of: datetime, params: ExportParams) -> list[Window]:
     """The last 24 h as 15-minute windows with data; values carried at most 2 h, flagged."""
     last = floor_15(as_of)
     starts = [last - WINDOW * i for i in range(95, -1, -1)]
@@ -184,14 +183,14 @@ def _windows(observations: list[Observation], as_of: datetime, params: ExportPar
             continue
         median = upper_median(kept.values())
         windows.append(
-            {
-                "window": iso_ms(start),
-                "median": median,
-                "low": min(kept.values()),
-                "vendors": kept,
-                "carried": sorted(v for v in carried if v not in flagged),
-                "outliers": sorted(flagged),
-            }
+            Window(
+                window=iso_ms(start),
+                median=median,
+                low=min(kept.values()),
+                vendors=kept,
+                carried=sorted(v for v in carried if v not in flagged),
+                outliers=sorted(flagged),
+            )
         )
     return windows
 
@@ -210,7 +209,7 @@ def premium(price: float, melt: float | None) -> float | None:
 def coin_figures(
     slug: str,
     recent: list[Observation],
-    history_30d: list[dict[str, Any]],
+    history_30d: list[HistoryDay],
     configured: list[str],
     as_of: datetime,
     params: ExportParams,
@@ -234,9 +233,9 @@ def coin_figures(
             latest_fresh[o.vendor] = o
 
     first_7 = (as_of.date() - timedelta(days=6)).isoformat()
-    history_7d = [day for day in history_30d if day["date"] >= first_7]
+    history_7d = [day for day in history_30d if day.date >= first_7]
     yesterday = (as_of.date() - timedelta(days=1)).isoformat()
-    prev_median = next((d["avg_median"] for d in history_30d if d["date"] == yesterday), None)
+    prev_median = next((d.avg_median for d in history_30d if d.date == yesterday), None)
 
     fresh_prices = {v: o.price for v, o in sorted(latest_fresh.items()) if o.ok and o.price is not None}
     flagged = outliers(fresh_prices, params)
@@ -244,21 +243,18 @@ def coin_figures(
     median = upper_median(clean)
     lowest = min(clean) if clean else None
 
-    vendors: dict[str, Any] = {}
+    vendors: dict[str, VendorQuote] = {}
     for vendor, price in fresh_prices.items():
         o = latest_fresh[vendor]
-        entry: dict[str, Any] = {
-            "price": round2(price),
-            # a vision cross-check decided the confidence already; otherwise the scrape-only score
-            "confidence": int(o.confidence) if o.confidence is not None else score(price, median, prev_median),
-            "source": o.source or SCRAPED_SOURCE,
-            "inStock": True,
-            "method": o.method,
-            "scraped_at": o.scraped_at,
-        }
+        # a vision cross-check decided the confidence already; otherwise the scrape-only score
+        confidence = int(o.confidence) if o.confidence is not None else score(price, median, prev_median)
+        entry = VendorQuote(
+            price=round2(price), confidence=confidence, source=o.source or SCRAPED_SOURCE, inStock=True,
+            method=o.method, scraped_at=o.scraped_at,
+        )  # fmt: skip
         if vendor in flagged:
-            entry["outlier"] = True
-            entry["confidence"] = min(entry["confidence"], params.outlier_confidence)
+            entry.outlier = True
+            entry.confidence = min(confidence, params.outlier_confidence)
         vendors[vendor] = entry
 
     all_vendors = list(dict.fromkeys([*configured, *sorted(latest_day)]))
@@ -267,18 +263,13 @@ def coin_figures(
         o = latest_day.get(vendor)
         if vendor in vendors or o is None or not o.ok or o.price is None:
             continue  # fresh already, nothing in 24 h, or the newest word is "out of stock"
-        entry = {
-            "price": round2(o.price),
-            "confidence": None,
-            "source": LAST_KNOWN_SOURCE,
-            "inStock": True,
-            "stale": True,
-            "stale_since": o.scraped_at,
-            "method": o.method,
-        }
+        entry = VendorQuote(
+            price=round2(o.price), confidence=None, source=LAST_KNOWN_SOURCE, inStock=True, stale=True,
+            stale_since=o.scraped_at, method=o.method,
+        )  # fmt: skip
         reference = median if median is not None else None
         if reference and abs(o.price - reference) / reference > params.outlier_share:
-            entry["outlier"] = True
+            entry.outlier = True
         vendors[vendor] = entry
         stale_prices[vendor] = o.price
 
@@ -286,8 +277,8 @@ def coin_figures(
     melt = round2(spot.price * coin.fine_oz) if spot is not None and coin is not None else None
     if coin is not None:
         for entry in vendors.values():
-            entry["per_oz"] = round2(entry["price"] / coin.fine_oz)
-            entry["premium_pct"] = premium(entry["price"], melt)
+            entry.per_oz = round2(entry.price / coin.fine_oz)
+            entry.premium_pct = premium(entry.price, melt)
 
     availability: dict[str, bool] = {}
     last_known: dict[str, float] = {}
@@ -305,37 +296,37 @@ def coin_figures(
 
     windows = _windows(recent, as_of, params)
     latest_window = max((o.window for o in latest_fresh.values() if o.ok), default=None)
-    window_start = latest_window or (windows[-1]["window"][:19] + "Z" if windows else None)
+    window_start = latest_window or (windows[-1].window[:19] + "Z" if windows else None)
 
-    latest = {
-        "slug": slug,
-        "window_start": window_start,
-        "median_price": round2(median) if median is not None else None,
-        "lowest_price": round2(lowest) if lowest is not None else None,
-        "vendors": vendors,
-        "availability_by_site": availability,
-        "last_known_price_by_site": last_known,
-        "last_available_date_by_site": last_date,
-        "windows_24h": windows,
-        "spot": {"metal": spot.metal, "price": spot.price, "as_of": spot.as_of} if spot is not None else None,
-        "melt_value": melt,
-    }
+    latest = SlugLatest(
+        slug=slug,
+        window_start=window_start,
+        median_price=round2(median) if median is not None else None,
+        lowest_price=round2(lowest) if lowest is not None else None,
+        vendors=vendors,
+        availability_by_site=availability,
+        last_known_price_by_site=last_known,
+        last_available_date_by_site=last_date,
+        windows_24h=windows,
+        spot=SpotRef(metal=spot.metal, price=spot.price, as_of=spot.as_of) if spot is not None else None,
+        melt_value=melt,
+    )
 
-    summary: dict[str, Any] | None = None
+    summary: CoinSummary | None = None
     if clean:
-        summary = {"window_start": window_start, "median_price": latest["median_price"], "lowest_price": latest["lowest_price"], "vendor_count": len(clean)}
+        summary = CoinSummary(window_start=window_start, median_price=latest.median_price, lowest_price=latest.lowest_price, vendor_count=len(clean))
     else:
-        stale_clean = [p for v, p in stale_prices.items() if not vendors[v].get("outlier")]
+        stale_clean = [p for v, p in stale_prices.items() if not vendors[v].outlier]
         if stale_clean:
             stale_median = upper_median(stale_clean)
-            summary = {
-                "window_start": window_start,
-                "median_price": round2(stale_median) if stale_median is not None else None,
-                "lowest_price": round2(min(stale_clean)),
-                "vendor_count": len(stale_clean),
-                "is_stale": True,
-            }
+            summary = CoinSummary(
+                window_start=window_start,
+                median_price=round2(stale_median) if stale_median is not None else None,
+                lowest_price=round2(min(stale_clean)),
+                vendor_count=len(stale_clean),
+                is_stale=True,
+            )
     if summary is not None:
-        summary["melt_value"] = melt
-        summary["lowest_premium_pct"] = premium(summary["lowest_price"], melt) if summary["lowest_price"] is not None else None
+        summary.melt_value = melt
+        summary.lowest_premium_pct = premium(summary.lowest_price, melt) if summary.lowest_price is not None else None
     return CoinFigures(latest=latest, summary=summary, history_7d=history_7d, history_30d=history_30d, latest_window=latest_window)

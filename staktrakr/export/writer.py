@@ -90,6 +90,8 @@ class ApiWriter:
         return removed
 
     def write_json(self, relative: str, value: Any) -> None:
+        """Write `value` (a model of the file's family, or JSON data, which is checked against
+        that model) as `relative`, unless the file already says the same."""
         value = published_value(relative, value)
         path = self.root / relative
         # Comparing parsed JSON is much cheaper than pretty-printing (Python's indenting

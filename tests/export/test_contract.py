@@ -246,3 +246,17 @@ def test_the_export_refuses_to_write_a_file_its_model_rejects(tmp_path):
     assert not (tmp_path / "out/api/goldback-spot.json").exists()
     writer.write_json("api/other-plugin/thing.json", {"any": "shape"})  # no family: written as it is
     assert json.loads((tmp_path / "out/api/other-plugin/thing.json").read_text()) == {"any": "shape"}
+
+
+def test_a_model_is_written_only_as_its_own_family(tmp_path):
+    from staktrakr.api.models import LatestIndex
+    from staktrakr.export.writer import ApiWriter
+
+    index = LatestIndex(window_start=None, generated_at="2026-03-15T20:23:00.000Z", coin_count=0, coins={})
+    writer = ApiWriter(tmp_path / "out")
+    with pytest.raises(TypeError, match="is a Manifest, not a LatestIndex"):
+        writer.write_json("api/manifest.json", index)
+    writer.write_json("api/latest.json", index)
+    assert json.loads((tmp_path / "out/api/latest.json").read_text()) == {
+        "window_start": None, "generated_at": "2026-03-15T20:23:00.000Z", "coin_count": 0, "coins": {},
+    }  # fmt: skip
