@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from staktrakr.config import Config, load_config, sections
+from staktrakr.errors import StaktrakrError
 from staktrakr.plugin_manager import get_plugin_manager, reset_plugin_manager
 from staktrakr_samples.server import SampleSites, SiteConfig
 from staktrakr.store import Database
@@ -27,7 +28,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 def _variable_names() -> tuple[str, ...]:
     """The variables of every configuration section: the core's and each built-in plugin's."""
-    get_plugin_manager(Config())  # registers the plugins' sections (hook staktrakr_config_fields)
+    try:
+        get_plugin_manager(Config())  # registers the plugins' sections (hook staktrakr_config_fields)
+    except StaktrakrError:
+        pass  # a plugin that does not load fails the tests that use it, not the collection of all
     return tuple(dict.fromkeys(name for model in sections().values() for name in model.model_fields))
 
 
