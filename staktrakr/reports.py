@@ -78,7 +78,7 @@ def build_runs_report(db: Database, poller_id: str | None = None, last: int = 20
             finished_at=run["finished_at"], duration_s=run["duration_s"], status=run["status"],
             finish_reason=run["finish_reason"], error=run["error"], total=run["total"], captured=run["captured"],
             failures=run["failures"], counts={s: int(run[f"{s.value}_count"] or 0) for s in Status},
-            failures_by_dealer={vendor: dict(counts) for vendor, counts in sorted(by_run[run["run_id"]].items())},
+            failures_by_dealer={dealer: dict(counts) for dealer, counts in sorted(by_run[run["run_id"]].items())},
         )  # fmt: skip
         for run in runs
     ]
@@ -139,8 +139,8 @@ def print_runs(runs: list[RunReport]) -> None:
     table = Table("poller", "job", "started (UTC)", "duration", "status", *(_SHORT[s] for s in Status), "failures per dealer", title="recent runs")
     for run in runs:
         per_dealer = "\n".join(
-            f"{vendor} {sum(counts.values())} ({', '.join(f'{_SHORT[s]} {n}' for s, n in counts.items())})"
-            for vendor, counts in run.failures_by_dealer.items()
+            f"{dealer} {sum(counts.values())} ({', '.join(f'{_SHORT[s]} {n}' for s, n in counts.items())})"
+            for dealer, counts in run.failures_by_dealer.items()
         )
         table.add_row(
             run.poller_id, run.job, _when(run.started_at),
