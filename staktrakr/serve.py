@@ -345,7 +345,9 @@ def serve_command(root: Path | None, port: int, host: str) -> None:
         log.setLevel(logging.INFO)
     from .metrics import metrics_routes  # /metrics: Prometheus figures of STAKTRAKR_DB, read per request
 
-    app = make_app(root, extra_routes=metrics_routes())
+    from .status.page import status_routes  # /status: the operator page of the served folder
+
+    app = make_app(root, extra_routes=[*metrics_routes(), *status_routes()])
     try:
         run_server(app, host, port, on_ready=lambda url: click.echo(f"serving {root} on {url}/ (Ctrl-C to stop)"))
     except KeyboardInterrupt:

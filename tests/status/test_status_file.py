@@ -4,39 +4,17 @@ schema the export publishes; written by the export."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 
 import jsonschema
 
 from staktrakr.api import layout
 from staktrakr.api.schema import schema_files
 from staktrakr.export import export_api
-from staktrakr.models import Coin, Metal, Status
+from staktrakr.models import Coin, Metal
 from staktrakr.providers import ProviderSet
 from staktrakr.status import build_status
-from staktrakr.store.render_modes import remember_render_mode
 
-from .rows import attempt, run
-
-NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-
-
-def _fill(db) -> None:
-    # a: fine all week, 500 ms; b: fine until 11:00 today, failing since; c: only out of stock.
-    for day in range(7):
-        at = NOW - timedelta(days=day, hours=1)
-        attempt(db, at, "a", Status.ok, elapsed_ms=500)
-        attempt(db, at, "b", Status.ok, elapsed_ms=900)
-    attempt(db, NOW - timedelta(minutes=50), "b", Status.blocked, elapsed_ms=100)
-    attempt(db, NOW - timedelta(minutes=40), "b", Status.error, elapsed_ms=None)
-    attempt(db, NOW - timedelta(minutes=30), "b", Status.blocked, elapsed_ms=100)
-    attempt(db, NOW - timedelta(hours=5), "c", Status.out_of_stock)
-    attempt(db, NOW - timedelta(days=9), "old", Status.ok)  # outside 7 days: not a dealer of the file
-    remember_render_mode(db, "b", "test", "browser", "2026-03-14T00:00:00.000Z", "static page had no price")
-    run(db, "r1", "retail", NOW - timedelta(hours=1), "partial", 3)
-    run(db, "r0", "retail", NOW - timedelta(hours=2), "ok", 4)
-    run(db, "s1", "spot", NOW - timedelta(hours=3), "ok", 4)  # older than spot's 75 minutes
-    run(db, "g1", "goldback", NOW - timedelta(hours=20), "error", 0)  # never a good run
+from .rows import NOW, fill_a_week as _fill
 
 
 def test_status_matches_the_database(db):
