@@ -24,7 +24,7 @@ from staktrakr.plugin_manager import get_plugin_manager
 from staktrakr.models import Status
 from staktrakr.store import Database
 from staktrakr.store.snapshots import Snapshot, insert_snapshot
-from staktrakr.store.spot import SpotReading, insert_spot_readings
+from staktrakr.plugins.spot.store import SpotReading, insert_spot_readings
 from staktrakr.timeutil import floor_15, iso_s, parse_time
 
 from .conftest import FIXTURES, write_json

@@ -119,8 +119,8 @@ def exported(tmp_path_factory):
     from staktrakr.config import load_config
     from staktrakr.plugin_manager import build_plugin_manager
     from staktrakr.store import Database
-    from staktrakr.store.goldback import GoldbackRate, insert_goldback_rate
-    from staktrakr.store.spot import SpotReading, insert_spot_readings
+    from staktrakr.plugins.goldback.store import GoldbackRate, insert_goldback_rate
+    from staktrakr.plugins.spot.store import SpotReading, insert_spot_readings
 
     root = tmp_path_factory.mktemp("contract")
     db = Database.open_local(root / "db.sqlite")

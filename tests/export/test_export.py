@@ -178,7 +178,8 @@ def test_carry_forward_is_bounded_to_two_hours_and_flagged(db, providers, tmp_pa
 
 
 def test_premium_over_spot(filled, providers, tmp_path):
-    from staktrakr.store.spot import SpotReading, insert_spot_readings
+    from staktrakr.plugin_manager import get_plugin_manager
+    from staktrakr.plugins.spot.store import SpotReading, insert_spot_readings
 
     insert_spot_readings(filled, [
         SpotReading(id="api-s1", poller_id="api", metal="silver", spot=80.0, source="metalprice-api",
@@ -186,7 +187,8 @@ def test_premium_over_spot(filled, providers, tmp_path):
         SpotReading(id="api-s0", poller_id="api", metal="silver", spot=70.0, source="metalprice-api",
                     timestamp="2026-03-13T20:01:02.000Z", timestamp_floor="2026-03-13T20:00:00Z", scraped_at="2026-03-13T20:01:02.000Z"),
     ])
-    export_api(filled, providers, tmp_path, as_of=AS_OF)
+    pm = get_plugin_manager()  # the spot price comes from the spot plugin (staktrakr_spot_price)
+    export_api(filled, providers, tmp_path, as_of=AS_OF, pm=pm)
     latest = json.loads((tmp_path / "api/ase/latest.json").read_text())
     assert latest["spot"] == {"metal": "silver", "price": 80, "as_of": "2026-03-15T20:01:02.000Z"}
     assert latest["melt_value"] == 80
@@ -194,7 +196,7 @@ def test_premium_over_spot(filled, providers, tmp_path):
     summary = json.loads((tmp_path / "api/latest.json").read_text())["coins"]["ase"]
     assert summary["melt_value"] == 80 and summary["lowest_premium_pct"] == 12.5
     # without a spot price from the last 24 h the keys stay, empty
-    export_api(filled, providers, tmp_path, as_of=parse_time("2026-03-17T12:00:00Z"))
+    export_api(filled, providers, tmp_path, as_of=parse_time("2026-03-17T12:00:00Z"), pm=pm)
     assert json.loads((tmp_path / "api/ase/latest.json").read_text())["melt_value"] is None
 
 
