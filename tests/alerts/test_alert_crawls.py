@@ -39,7 +39,9 @@ def test_each_incident_is_announced_once_and_once_on_recovery(tmp_path, config):
         again = staktrakr("alert", env=env)
         assert broke.returncode == 0 and again.returncode == 0, broke.stderr + again.stderr
         assert receiver.titles() == ["[staktrakr] dealer apmex: problem"]
-        assert "the last 3 attempts failed" in receiver.posts[0]["message"] or "failed" in receiver.posts[0]["message"]
+        message = receiver.posts[0]["message"]
+        assert message.startswith("dealer apmex is failing (error since ") and "its last 3 attempts failed" in message
+        assert "33% of 6 attempts in 24 h captured" in message
 
         # Three hours on, nothing good came in: the retail feed is stale, the poller silent.
         later = iso_ms(utcnow() + timedelta(hours=3))
