@@ -20,24 +20,15 @@ import pytest
 from click.testing import CliRunner
 
 from staktrakr.backfill import BackfillReport, backfill, backfill_command
-from staktrakr.plugin_manager import get_plugin_manager
 from staktrakr.models import Status
+from staktrakr.plugins.spot.store import SpotReading, insert_spot_readings
 from staktrakr.store import Database
 from staktrakr.store.snapshots import Snapshot, insert_snapshot
-from staktrakr.plugins.spot.store import SpotReading, insert_spot_readings
 from staktrakr.timeutil import floor_15, iso_s, parse_time
 
 from .conftest import FIXTURES, write_json
-from .plugin_files import plugin_hooks
 
 LIVE_API = FIXTURES / "live-api"
-
-
-@pytest.fixture(autouse=True)
-def _plugin_hooks() -> Iterator[None]:
-    """Spot and Goldback files are imported by their plugins' importers (the hook)."""
-    with plugin_hooks(get_plugin_manager()):
-        yield
 
 
 @pytest.fixture

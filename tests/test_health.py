@@ -18,24 +18,14 @@ from staktrakr.serve import make_app, serve_in_thread
 from staktrakr.timeutil import iso_ms, space_ts, utcnow
 
 from .conftest import FIXTURES, write_json
-from .plugin_files import plugin_hooks
 
 # The market feed is the core's; spot and Goldback are the plugins' (their staktrakr_health_checks).
 MARKET, SPOT, GOLDBACK = "market", "spot", "goldback"
 
 
-
-
-@pytest.fixture(autouse=True)
-def _plugin_hooks() -> Iterator[None]:
-    with plugin_hooks(get_plugin_manager()):
-        yield
-
-
 def all_checks() -> list[HealthCheck]:
-    """The checks `staktrakr health` runs: the core's and the built-in plugins'."""
-    with plugin_hooks(get_plugin_manager()):
-        return collect_checks(get_plugin_manager())
+    """The checks `staktrakr health` runs: the core's and the built-in plugins' (through the hook)."""
+    return collect_checks(get_plugin_manager())
 
 
 CHECKS = all_checks()
@@ -43,6 +33,7 @@ CHECKS = all_checks()
 
 def test_the_plugins_add_their_feeds_through_the_hook() -> None:
     assert [c.name for c in CHECKS] == ["market", "goldback", "spot"]
+
 
 LIVE_API = FIXTURES / "live-api"
 NOW = datetime(2026, 3, 15, 20, 30, tzinfo=UTC)
