@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from staktrakr.config import load_config, load_section, register_sections
+from staktrakr.config import load_config, load_section, sections
 from staktrakr.logs import JsonFormatter, RedactSecrets, config_secrets, environment_secrets, redact_parameters
-from staktrakr.plugins.git_publisher import GitPublisherSettings
+from staktrakr.plugin_manager import build_plugin_manager
 from staktrakr_samples.server import SampleSites, load_truth, providers_for
 from staktrakr.store import Database
 
@@ -136,8 +136,10 @@ def test_redaction_covers_messages_arguments_tracebacks_and_extras(formatter: lo
         "API_GIT_REMOTE": f"https://x-access-token:{GIT_TOKEN}@github.example/owner/api.git",
         "TURSO_DATABASE_URL": "https://db-user:canary-db-pass@turso.example",
     }
-    register_sections({"staktrakr.plugins.git_publisher": GitPublisherSettings})  # as the plugin manager does
-    secrets = config_secrets(load_config(environ=env), load_section(GitPublisherSettings, environ=env))
+    # Secrets live in the core's section and in the plugins' (GEMINI_API_KEY: vision, API_GIT_REMOTE:
+    # the git publisher); building the plugin manager registers the plugins' sections.
+    build_plugin_manager(load_config(environ={}))
+    secrets = config_secrets(*(load_section(model, environ=env) for model in sections().values()))
     assert set(secrets) == set(environment_secrets(env))
     logger, out = _logger(secrets, formatter)
     logger.info("pushing to %s with %s", env["API_GIT_REMOTE"], "canary-turso-token")
