@@ -172,6 +172,32 @@ def json_requested(environ: Mapping[str, str] | None = None) -> bool:
     return environ.get(LOG_FORMAT_VARIABLE, "").strip().lower() == "json"
 
 
+# Scrapy's start-up and shutdown dump (versions, add-ons, enabled components, overridden settings,
+# the stats dict, the browser handler's start and stop): INFO by Scrapy's choice, shown here only at DEBUG, so a
+# crawl's console is its per-target lines and its summary. Their warnings still show.
+STARTUP_DUMP_LOGGERS = frozenset({
+    "scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.crawler", "scrapy.statscollectors",
+    "scrapy.extensions.telnet", "scrapy.extensions.remote_control", "scrapy-playwright",
+})  # fmt: skip
+
+
+class DumpOnlyAtDebug(logging.Filter):
+    """On one handler: Scrapy's start-up dump passes only when the handler shows DEBUG, and then
+    says DEBUG (the handler's level was checked before the filter, against INFO)."""
+
+    def __init__(self, handler: logging.Handler):
+        super().__init__()
+        self.handler = handler
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or record.name not in STARTUP_DUMP_LOGGERS:
+            return True
+        if self.handler.level > logging.DEBUG:
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
 class LogHook:
     """Keeps the root handlers redacting (and JSON-formatting) whoever creates or replaces them."""
 
@@ -195,7 +221,7 @@ class LogHook:
         self.apply()
 
     def apply(self) -> None:
-        """Put the filter (and the formatter) on every root handler and on logging's last resort."""
+        """Put the filters (and the formatter) on every root handler and on logging's last resort."""
         handlers = list(logging.root.handlers)
         if logging.lastResort is not None:
             handlers.append(logging.lastResort)
@@ -204,6 +230,8 @@ class LogHook:
                 handler.addFilter(self.redactor)
             if self.json_format and handler.formatter is not self.formatter:
                 handler.setFormatter(self.formatter)
+            if not any(isinstance(f, DumpOnlyAtDebug) for f in handler.filters):
+                handler.addFilter(DumpOnlyAtDebug(handler))
 
 
 _hook: LogHook | None = None
