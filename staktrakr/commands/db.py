@@ -57,15 +57,15 @@ def db_sync(ctx: CommandContext, push_only: bool, pull_only: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_context
 def db_status(ctx: CommandContext, as_json: bool) -> None:
-    """Row counts per table and the last run of each poller."""
+    """Row counts per table and the last run of each job of each poller."""
+    from ..status.queries import last_run_per_job
     from ..store import open_database
-    from ..store.runs import last_run_per_poller
     from ..store.snapshots import count_rows
 
     tables = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", "goldback_rates", "provider_coins", "provider_vendors")
     with open_database(ctx.config) as database:
         counts = {t: count_rows(database, t) for t in tables}
-        runs = last_run_per_poller(database)
+        runs = [{k: v for k, v in r.items() if k != "rn"} for r in last_run_per_job(database)]
         version = database.schema_version()
         backlog = database.backlog()
     sync = {"enabled": database.synced, "remote": redact_url(ctx.config.TURSO_DATABASE_URL or "") or None, "backlog": backlog}
@@ -81,7 +81,7 @@ def db_status(ctx: CommandContext, as_json: bool) -> None:
     for name, count in counts.items():
         table.add_row(name, str(count))
     console.print(table)
-    runs_table = Table("poller", "job", "started", "status", "targets", "captured", "failures", "seconds", title="last run per poller")
+    runs_table = Table("poller", "job", "started", "status", "targets", "captured", "failures", "seconds", title="last run of each job")
     for run in runs:
         runs_table.add_row(
             run["poller_id"] + (f" shard {run['shard']}" if run.get("shard") else ""), run["job"], run["started_at"], run["status"], str(run["total"]),
