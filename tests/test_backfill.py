@@ -512,3 +512,22 @@ def test_a_third_party_importer_reads_its_own_files(db: Database, data_root: Pat
     assert report.families["silver-fix"].files == 1
     assert "unexpected content: 0: Input should be a valid integer" in reasons(report)["silver-fix-broken.json"]
     assert count(db, "spot_prices") == 0  # only the importers given ran
+
+
+def test_a_plugin_returning_something_else_than_an_importer_is_one_clear_error() -> None:
+    import pluggy
+
+    from staktrakr import hookspecs
+    from staktrakr.backfill import collect_importers
+    from staktrakr.errors import PluginError
+
+    class Confused:
+        @hookspecs.hookimpl
+        def staktrakr_backfill_importers(self) -> list[object]:
+            return ["spot"]
+
+    pm = pluggy.PluginManager("staktrakr")
+    pm.add_hookspecs(hookspecs)
+    pm.register(Confused())
+    with pytest.raises(PluginError, match="returned a str, not a BackfillImporter"):
+        collect_importers(pm)

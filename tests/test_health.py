@@ -342,3 +342,21 @@ def test_a_third_party_plugin_adds_a_feed(tmp_path: Path) -> None:
     report = check_health(FolderRoot(tmp_path), collect_checks(pm), NOW)
     assert statuses(report) == {"market": "fresh", "silver-fix": "stale"}
     assert report.feeds["silver-fix"].reason == "3h old, limit 2h"
+
+
+def test_a_plugin_returning_something_else_is_one_clear_error() -> None:
+    import pluggy
+
+    from staktrakr import hookspecs
+    from staktrakr.errors import PluginError
+
+    class Confused:
+        @hookspecs.hookimpl
+        def staktrakr_health_checks(self) -> list[object]:
+            return [{"name": "spot"}]
+
+    pm = pluggy.PluginManager("staktrakr")
+    pm.add_hookspecs(hookspecs)
+    pm.register(Confused())
+    with pytest.raises(PluginError, match="returned a dict, not a HealthCheck"):
+        collect_checks(pm)

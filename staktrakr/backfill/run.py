@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..api.reader import DEFAULT_TIMEOUT_S, open_data_root
+from ..errors import PluginError
 from ..plugin_manager import get_plugin_manager
 from ..store.db import Database
 from ..timeutil import iso_ms, utcnow
@@ -48,7 +49,11 @@ def collect_importers(pm: Any | None) -> list[BackfillImporter]:
     """The plugins' importers, in the order the hook returns them."""
     if pm is None:
         return []
-    return [importer for found in pm.hook.staktrakr_backfill_importers() for importer in (found or [])]
+    importers = [importer for found in pm.hook.staktrakr_backfill_importers() for importer in (found or [])]
+    for importer in importers:
+        if not isinstance(importer, BackfillImporter):
+            raise PluginError(f"staktrakr_backfill_importers returned a {type(importer).__name__}, not a BackfillImporter")
+    return importers
 
 
 def backfill(

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from ..api import layout
 from ..api.reader import DataRoot, FileProblem
+from ..errors import PluginError
 from ..timeutil import iso_s, parse_time
 
 CLOCK_SKEW = timedelta(minutes=5)  # how far in the future a timestamp may be before it is suspect
@@ -78,7 +79,10 @@ def collect_checks(pm: Any | None) -> list[HealthCheck]:
     found: list[HealthCheck] = []
     if pm is not None:
         for result in pm.hook.staktrakr_health_checks():
-            found.extend(result or [])
+            for check in result or []:
+                if not isinstance(check, HealthCheck):
+                    raise PluginError(f"staktrakr_health_checks returned a {type(check).__name__}, not a HealthCheck")
+                found.append(check)
     for check in sorted(found, key=lambda c: c.name):
         checks.setdefault(check.name, check)
     return list(checks.values())
