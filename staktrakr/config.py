@@ -48,9 +48,6 @@ class Config(BaseModel):
     POLLER_ID: str = Field("local", description="Name of this poller (api, home, ...); part of every row id.")
     STAKTRAKR_PROVIDERS: str | None = Field(None, description="Providers file or https URL; default: database, then bundled set.")
     STAKTRAKR_API_DIR: Path = Field(Path("var/api"), description="Export target: the data root holding api/, hourly/, 15min/.")
-    METAL_PRICE_API_KEY: SecretStr | None = Field(None, description="MetalPriceAPI key.")
-    METALPRICE_API_URL: str = Field("https://api.metalpriceapi.com", description="MetalPriceAPI base URL.")
-    GOLDBACK_URL: str = Field("https://www.goldback.com/exchange-rates/", description="Official Goldback rate page.")
     GEMINI_API_KEY: SecretStr | None = Field(None, description="Gemini API key for the vision cross-check.")
     VISION_ENABLED: bool = Field(False, description="Turn the vision cross-check on (needs GEMINI_API_KEY).")
     GEMINI_BASE_URL: str | None = Field(None, description="Override the Gemini endpoint (tests, proxies).")
@@ -100,7 +97,7 @@ class Config(BaseModel):
             raise ValueError("must be a libsql://, https:// or http:// URL")
         return value
 
-    @field_validator("METALPRICE_API_URL", "GOLDBACK_URL", "GEMINI_BASE_URL")
+    @field_validator("GEMINI_BASE_URL")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):

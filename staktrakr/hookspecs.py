@@ -96,6 +96,13 @@ def staktrakr_export_files(db: Any, as_of: str, coins: dict[str, Coin]) -> dict[
     """Called by `staktrakr export`; return {relative path: JSON value} of extra files to write."""
 
 
+@hookspec(firstresult=True)
+def staktrakr_spot_price(db: Any, metal: str, since: str, until: str) -> dict[str, Any] | None:
+    """Called by the export (melt values of the retail figures); return the newest spot reading
+    of `metal` (gold, silver, ...) taken in [since, until] as {"spot": USD/oz, "timestamp": ISO
+    UTC}, or None. A spot feed plugin answers it from its own table."""
+
+
 @hookspec
 def staktrakr_publish(data_dir: str, manifest: dict[str, Any], config: Any) -> str | None:
     """Called by `staktrakr publish` after the export; publish the data root, return a summary line."""

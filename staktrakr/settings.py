@@ -193,18 +193,9 @@ STAKTRAKR_ORPHANED_RUN_HOURS = 6
 STAKTRAKR_LOCK_DIR = None
 STAKTRAKR_LOCK_STALE_S = 4 * 3600
 
-# -- spot and Goldback feeds (plugins/spot.py, plugins/goldback.py) ----------------------------
-# A spot reading outside these USD/oz bounds is rejected (a rate that was not inverted, a zero).
-STAKTRAKR_SPOT_SANE_BOUNDS = {"gold": [500, 50000], "silver": [5, 2000], "platinum": [100, 20000], "palladium": [100, 20000]}
-# Retail price / melt value allowed while spot is fresh, per coin slug or metal; defaults:
-# 0.97-2.0 for coins of 1 oz or more, 0.97-3.0 for fractional pieces, 1.2-4.0 for Goldbacks.
-STAKTRAKR_SPOT_BOUNDS = {}
-STAKTRAKR_SPOT_MAX_AGE_HOURS = 24  # older spot: the static bounds apply
-STAKTRAKR_GOLDBACK_BAND = [2, 50]  # plausible USD per G1
-
-# -- aggregator gap fill (plugins/aggregator.py) -----------------------------------------------
-# Off by default; `-s STAKTRAKR_AGGREGATOR_ENABLED=1` or the environment variable turns it on.
-STAKTRAKR_AGGREGATOR_ENABLED = False
+# The spot, Goldback and aggregator feeds' settings (STAKTRAKR_SPOT_*, STAKTRAKR_GOLDBACK_BAND,
+# STAKTRAKR_AGGREGATOR_ENABLED) are the plugins' own: plugins/spot/settings.py,
+# plugins/goldback/settings.py, plugins/aggregator/ (hook staktrakr_default_settings).
 
 # -- vision cross-check (pipelines/vision.py, staktrakr/vision/) -------------------------------
 # On only with VISION_ENABLED=1 and GEMINI_API_KEY (environment; GEMINI_BASE_URL points it at

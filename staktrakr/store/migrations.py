@@ -81,28 +81,9 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 failed_at TEXT NOT NULL
             )""",
             "CREATE INDEX IF NOT EXISTS idx_failures_pair_time ON provider_failures (coin_slug, vendor, failed_at)",
-            """CREATE TABLE IF NOT EXISTS spot_prices (
-                id TEXT PRIMARY KEY,
-                poller_id TEXT NOT NULL,
-                metal TEXT NOT NULL,
-                spot REAL NOT NULL,
-                source TEXT NOT NULL,
-                timestamp TEXT NOT NULL,
-                timestamp_floor TEXT NOT NULL,
-                scraped_at TEXT NOT NULL
-            )""",
-            "CREATE INDEX IF NOT EXISTS idx_spot_metal_floor ON spot_prices (metal, timestamp_floor)",
-            "CREATE INDEX IF NOT EXISTS idx_spot_floor ON spot_prices (timestamp_floor)",
-            """CREATE TABLE IF NOT EXISTS goldback_rates (
-                id TEXT PRIMARY KEY,
-                poller_id TEXT NOT NULL,
-                date TEXT NOT NULL,
-                g1_usd REAL NOT NULL,
-                scraped_at TEXT NOT NULL,
-                source TEXT NOT NULL,
-                url TEXT
-            )""",
-            "CREATE INDEX IF NOT EXISTS idx_goldback_date ON goldback_rates (date)",
+            # spot_prices and goldback_rates (and their indexes) were created here; they are the
+            # spot and Goldback plugins' own tables now, created by their migrations
+            # (plugins/spot/store.py, plugins/goldback/store.py) with the same statements.
             """CREATE TABLE IF NOT EXISTS provider_coins (
                 slug TEXT PRIMARY KEY,
                 name TEXT NOT NULL,
@@ -168,8 +149,9 @@ MIGRATIONS.append(
     (
         4,
         "index for the latest spot reading of a metal",
-        # Validation asks for it once per retail item; without the index every ask scans the metal's rows.
-        ("CREATE INDEX IF NOT EXISTS idx_spot_metal_time ON spot_prices (metal, timestamp)",),
+        # The index (idx_spot_metal_time) is the spot plugin's now: its migration 1 creates it
+        # (plugins/spot/store.py). The version stays so that the numbering of later ones holds.
+        (),
     )
 )
 

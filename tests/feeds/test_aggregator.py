@@ -11,13 +11,8 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from staktrakr.plugins.aggregator import (
-    ComparisonPageError,
-    aggregator_enabled,
-    choose_fill,
-    dealer_id,
-    parse_comparison,
-)
+from staktrakr.plugins.aggregator.comparison import ComparisonPageError, choose_fill, dealer_id, parse_comparison
+from staktrakr.plugins.aggregator.settings import aggregator_enabled
 from staktrakr.errors import ConfigError
 from staktrakr.models import Status
 from staktrakr_samples.server import Rule, SampleSites, SiteConfig, load_truth, providers_for
@@ -65,7 +60,7 @@ def _still_failed(db_path: Path) -> list[tuple[str, str]]:
 
 
 def _plugin_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if "[plugins.aggregator]" in line]
+    return [line for line in stderr.splitlines() if "[staktrakr.plugins.aggregator]" in line]
 
 
 def _seed_retail_run(db_path: Path, failed: list[tuple[str, str]]) -> None:

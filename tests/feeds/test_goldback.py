@@ -9,18 +9,24 @@ from typing import Any
 
 import pytest
 
-from staktrakr.plugins.goldback import GoldbackRateInconsistent, GoldbackRateNotFound, read_rate_page
+from staktrakr.plugins.goldback.page import GoldbackRateInconsistent, GoldbackRateNotFound, read_rate_page
 from staktrakr.models import Status
 from staktrakr_samples.goldback_site import RATE_JSON, GoldbackSite, render_page
 from staktrakr_samples.server import Rule
 from staktrakr.store import Database
-from staktrakr.store.goldback import GoldbackRate, insert_goldback_rate
+from staktrakr.plugins.goldback.store import GoldbackRate, insert_goldback_rate
 from staktrakr.store.snapshots import Snapshot, insert_snapshot
 from staktrakr.timeutil import utcnow
 
 from ..conftest import needs_chromium, scrapy, staktrakr
 
 DENOMINATIONS = ["ghalf", "g1", "g2", "g5", "g10", "g25", "g50"]
+
+
+def publish(config: Any) -> None:
+    """The Goldback files are the export's (hook staktrakr_export_files): publish what is stored."""
+    done = staktrakr("export", "--out", str(config.STAKTRAKR_API_DIR), "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
 def crawl(site: GoldbackSite, layout: str = "table", *args: str) -> Any:
@@ -87,7 +93,7 @@ def test_an_empty_rate_widget_is_recognised_as_client_rendered():
 
 
 @pytest.mark.parametrize("layout", ["table", "denominations", "prose"])
-def test_the_crawl_stores_todays_rate_and_writes_both_files(db, config, layout):
+def test_the_crawl_stores_todays_rate_and_the_export_writes_both_files(db, config, layout):
     with GoldbackSite(10.06) as site:
         done = crawl(site, layout)
         url = site.rate_url(layout).rstrip("/")
@@ -97,6 +103,7 @@ def test_the_crawl_stores_todays_rate_and_writes_both_files(db, config, layout):
     assert (row["date"], row["g1_usd"], row["source"], row["url"]) == (today, 10.06, "goldback.com", url)
     assert "goldback G1 ok  $10.06 for " + today in done.stderr
 
+    publish(config)
     spot = load(config.STAKTRAKR_API_DIR / "api/goldback-spot.json")
     assert spot == {
         "date": today,
@@ -138,6 +145,7 @@ def test_a_second_crawl_on_the_same_day_does_nothing_unless_forced(db, config):
     assert hits_after_second == 1
     assert [r["g1_usd"] for r in rates(db)] == [10.06, 10.12]
     # the day's entry is the newer rate, still one entry for the day
+    publish(config)
     year = load(config.STAKTRAKR_API_DIR / f"goldback-{today[:4]}.json")
     assert [(e["date"], e["g1_usd"]) for e in year] == [(today, 10.12)]
     assert load(config.STAKTRAKR_API_DIR / "api/goldback-spot.json")["g1_usd"] == 10.12

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from staktrakr.plugins.spot import SOURCE_API, SOURCE_TIMEFRAME, SpotSpider
+from staktrakr.plugins.spot.api import SOURCE_API, SOURCE_TIMEFRAME
+from staktrakr.plugins.spot.spider import SpotSpider
 from staktrakr.logs import JsonLogs
 from staktrakr_samples.metalprice import (
     MISSING,
@@ -24,7 +25,7 @@ from staktrakr_samples.metalprice import (
     api_error,
 )
 from staktrakr.store import Database
-from staktrakr.store.spot import SpotReading, insert_spot_readings
+from staktrakr.plugins.spot.store import SpotReading, insert_spot_readings
 from staktrakr.timeutil import floor_15, iso_ms, iso_s, parse_time, utcnow
 
 from ..conftest import scrapy, staktrakr
@@ -69,10 +70,16 @@ def quarter_file(root: Path, when: datetime) -> Path:
     return root / f"15min/{floor_15(when):%Y/%m/%d/%H%M}.json"
 
 
+def publish(config: Any) -> None:
+    """The spot files are the export's (hook staktrakr_export_files): publish what is stored."""
+    done = staktrakr("export", "--out", str(config.STAKTRAKR_API_DIR), "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 # -- a normal poll -----------------------------------------------------------------------------
 
 
-def test_a_poll_stores_each_metal_with_its_real_time_and_writes_the_files(db, config):
+def test_a_poll_stores_each_metal_with_its_real_time_and_the_export_writes_the_files(db, config):
     with MetalPriceServer(MetalPriceConfig(api_key=CANARY)) as api:
         done = crawl(api)
         requests = api.config.hits("/v1/latest")
@@ -88,6 +95,7 @@ def test_a_poll_stores_each_metal_with_its_real_time_and_writes_the_files(db, co
     # the poll time itself, not the floor (B-3), and the floor next to it
     assert rows[0]["timestamp"] == iso_ms(polled) and rows[0]["timestamp_floor"] == iso_s(floor_15(polled))
 
+    publish(config)
     root = config.STAKTRAKR_API_DIR
     hourly = load(hourly_file(root, polled))
     assert [list(e) for e in hourly] == [ENTRY_KEYS] * 4
@@ -116,12 +124,14 @@ def test_a_second_poll_in_the_same_quarter_is_a_new_row_and_the_15min_file_stays
     prices = dict(SAMPLE_PRICES)
     with MetalPriceServer(MetalPriceConfig(api_key=CANARY, prices=prices)) as api:
         first = crawl(api)
+        publish(config)
         polled = parse_time(spot_rows(db)[0]["timestamp"])
         quarter_path = quarter_file(config.STAKTRAKR_API_DIR, polled)
         before = quarter_path.read_bytes()
         prices["XAU"] = 5031.12  # the market moved
         second = crawl(api)
     assert first.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
+    publish(config)
 
     gold = [r for r in spot_rows(db) if r["metal"] == "gold"]
     assert [r["spot"] for r in gold] == [5019.58, 5031.12]
@@ -142,6 +152,7 @@ def test_a_nul_filled_15min_file_is_written_again(db, config):
     with MetalPriceServer(MetalPriceConfig(api_key=CANARY)) as api:
         done = crawl(api)
     assert done.returncode == 0, done.stderr[-3000:]
+    publish(config)
     assert [e["metal"] for e in load(path)] == ["Gold", "Palladium", "Platinum", "Silver"]
 
 
@@ -161,6 +172,7 @@ def test_a_bad_metal_is_rejected_with_its_reason_and_the_others_are_stored(db, c
     [run] = runs(db)
     assert (run["status"], run["total"], run["captured"], run["failures"], run["error_count"]) == ("partial", 4, 1, 3, 3)
     # the files carry what was stored, nothing else
+    publish(config)
     polled = parse_time(spot_rows(db)[0]["timestamp"])
     assert [e["metal"] for e in load(hourly_file(config.STAKTRAKR_API_DIR, polled))] == ["Gold"]
 
@@ -258,6 +270,7 @@ def test_the_api_key_appears_in_no_log_stat_file_or_row(db, config):
     assert "Dumping Scrapy stats" in log and "'staktrakr/spot/backfill_error'" in log
     assert CANARY not in log
     assert len(spot_rows(db)) == 4
+    publish(config)
     files = _files_under(config.STAKTRAKR_API_DIR, Path(config.STAKTRAKR_DB).parent)
     assert any(path.suffix == ".json" for path in files) and Path(config.STAKTRAKR_DB) in files
     assert [path for path, data in files.items() if CANARY.encode() in data] == []
@@ -315,6 +328,7 @@ def test_backfill_fills_the_missing_hours_from_daily_rates(db, config):
         assert row["spot"] == daily[hour.date().isoformat()][METALS[row["metal"]]]
     assert covered not in {parse_time(r["timestamp"]) for r in filled}
     # every filled hour is published, in the same shape, stamped HH:00:00
+    publish(config)
     first = load(hourly_file(config.STAKTRAKR_API_DIR, hours[0]))
     assert [list(e) for e in first] == [ENTRY_KEYS] * 4 and {e["timestamp"] for e in first} == {f"{hours[0]:%Y-%m-%d %H}:00:00"}
     assert "spot backfill: 23 hour(s) of the last 24 lack readings (92 metal-hours)" in done.stderr

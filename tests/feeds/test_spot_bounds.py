@@ -12,7 +12,7 @@ from staktrakr.pipelines.validate import ValidatePipeline
 from staktrakr.plugins.spot import staktrakr_price_bounds
 from staktrakr.models import Coin, Metal, RetailPriceItem
 from staktrakr.store import Database
-from staktrakr.store.spot import SpotReading, insert_spot_readings
+from staktrakr.plugins.spot.store import SpotReading, insert_spot_readings
 from staktrakr.timeutil import floor_15, iso_ms, iso_s, utcnow
 
 

@@ -1,5 +1,5 @@
-"""Official Goldback exchange rates (`goldback_rates`): one row per scrape; the export keeps one
-entry per day (the latest of that day)."""
+"""Official Goldback exchange rates (`goldback_rates`, the Goldback plugin's own table): one row
+per scrape; the export keeps one entry per day (the latest of that day)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,31 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .db import Database
+from staktrakr.store import Database
+from staktrakr.store.migrations import Migration
+
+COMPONENT = "goldback"
+# Core migration 1 created this table before it became the plugin's: every statement is
+# IF NOT EXISTS, so on such a database this migration changes nothing.
+MIGRATIONS = [
+    Migration(
+        COMPONENT,
+        1,
+        "official Goldback rates",
+        (
+            """CREATE TABLE IF NOT EXISTS goldback_rates (
+                id TEXT PRIMARY KEY,
+                poller_id TEXT NOT NULL,
+                date TEXT NOT NULL,
+                g1_usd REAL NOT NULL,
+                scraped_at TEXT NOT NULL,
+                source TEXT NOT NULL,
+                url TEXT
+            )""",
+            "CREATE INDEX IF NOT EXISTS idx_goldback_date ON goldback_rates (date)",
+        ),
+    )
+]
 
 _COLUMNS = ("id", "poller_id", "date", "g1_usd", "scraped_at", "source", "url")
 

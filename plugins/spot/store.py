@@ -1,5 +1,6 @@
-"""Spot prices (`spot_prices`): one row per metal per poll, with the real poll time and its
-15-minute floor. A second poll in the same floor is a new row, never an overwrite (B-3)."""
+"""Spot prices (`spot_prices`, the spot plugin's own table): one row per metal per poll, with the
+real poll time and its 15-minute floor. A second poll in the same floor is a new row, never an
+overwrite (B-3)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,36 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .db import Database
+from staktrakr.store import Database
+from staktrakr.store.migrations import Migration
+
+COMPONENT = "spot"
+# Core migrations 1 and 4 created this table and its indexes before they became the plugin's:
+# every statement is IF NOT EXISTS, so on such a database this migration changes nothing.
+MIGRATIONS = [
+    Migration(
+        COMPONENT,
+        1,
+        "spot readings, and the indexes of the latest reading of a metal and of a floor",
+        (
+            """CREATE TABLE IF NOT EXISTS spot_prices (
+                id TEXT PRIMARY KEY,
+                poller_id TEXT NOT NULL,
+                metal TEXT NOT NULL,
+                spot REAL NOT NULL,
+                source TEXT NOT NULL,
+                timestamp TEXT NOT NULL,
+                timestamp_floor TEXT NOT NULL,
+                scraped_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX IF NOT EXISTS idx_spot_metal_floor ON spot_prices (metal, timestamp_floor)",
+            "CREATE INDEX IF NOT EXISTS idx_spot_floor ON spot_prices (timestamp_floor)",
+            # Validation asks for the latest reading once per retail item; without this index every
+            # ask scans the metal's rows.
+            "CREATE INDEX IF NOT EXISTS idx_spot_metal_time ON spot_prices (metal, timestamp)",
+        ),
+    )
+]
 
 _COLUMNS = ("id", "poller_id", "metal", "spot", "source", "timestamp", "timestamp_floor", "scraped_at")
 
@@ -48,6 +78,17 @@ def spot_readings_between(db: Database, start: str, end: str) -> list[dict[str, 
         "SELECT * FROM spot_prices WHERE timestamp >= ? AND timestamp < ? ORDER BY metal, timestamp, id",
         (start, end),
     )
+
+
+def hours_stored_between(db: Database, scraped_since: str, scraped_until: str, before: str) -> list[str]:
+    """Hours (`YYYY-MM-DDTHH`) before `before` that hold readings stored in [scraped_since,
+    scraped_until]: what a backfill filled further back than the export's window."""
+    rows = db.query(
+        "SELECT DISTINCT substr(timestamp, 1, 13) AS hour FROM spot_prices "
+        "WHERE scraped_at >= ? AND scraped_at <= ? AND timestamp < ? ORDER BY hour",
+        (scraped_since, scraped_until, before),
+    )
+    return [r["hour"] for r in rows]
 
 
 def latest_spot(db: Database, metal: str, since: str, until: str | None = None) -> dict[str, Any] | None:
