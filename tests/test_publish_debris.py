@@ -27,9 +27,9 @@ from staktrakr.models import Status
 from staktrakr.plugin_manager import build_plugin_manager
 from staktrakr.providers import load_bundled_providers
 from staktrakr.store import Database
-from staktrakr.store.goldback import GoldbackRate, insert_goldback_rate
+from staktrakr.plugins.goldback.store import GoldbackRate, insert_goldback_rate
 from staktrakr.store.snapshots import Snapshot, insert_snapshots
-from staktrakr.store.spot import SpotReading, insert_spot_readings
+from staktrakr.plugins.spot.store import SpotReading, insert_spot_readings
 from staktrakr.timeutil import floor_15, iso_ms, iso_s, parse_time
 
 from .conftest import ROOT
