@@ -21,7 +21,9 @@ from pathlib import Path
 from staktrakr.export import export_api
 from staktrakr.providers import parse_providers
 from staktrakr.store import Database
-from staktrakr.store.snapshots import _SNAPSHOT_COLUMNS
+from staktrakr.store.snapshots import CORE_COLUMNS
+
+_SNAPSHOT_COLUMNS = CORE_COLUMNS[:16]  # the columns the rows below fill (no `source`)
 from staktrakr.timeutil import floor_15, iso_ms, iso_s, parse_time
 
 

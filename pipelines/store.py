@@ -56,7 +56,7 @@ class StorePipeline:
         if "coin_slug" not in adapter.field_names():
             return item  # other spiders' items are stored by their own pipelines
         try:
-            snapshot = self.snapshot(adapter)
+            snapshot = self.snapshot(item)
         except Exception as exc:  # a malformed item is still an attempt: it gets its row
             snapshot = self.error_snapshot(adapter, f"not stored as read: {what_failed(exc)}")
         if not self.store(snapshot):
@@ -90,28 +90,9 @@ class StorePipeline:
 
     # -- rows -------------------------------------------------------------------------------
 
-    def snapshot(self, adapter: Any) -> Snapshot:
-        scraped_at = adapter["scraped_at"]
-        return Snapshot(
-            **self._identity(scraped_at),
-            coin_slug=adapter["coin_slug"],
-            vendor=adapter["vendor"],
-            url=adapter.get("url"),
-            price=adapter.get("price"),
-            in_stock=adapter.get("in_stock"),
-            status=Status(adapter["status"]),
-            method=adapter.get("method"),
-            reason=adapter.get("reason"),
-            confidence=adapter.get("confidence"),
-            http_status=adapter.get("http_status"),
-            elapsed_ms=adapter.get("elapsed_ms"),
-            source=adapter.get("source"),
-            scraped_price=adapter.get("scraped_price"),
-            vision_price=adapter.get("vision_price"),
-            vision_in_stock=adapter.get("vision_in_stock"),
-            vision_weight=adapter.get("vision_weight"),
-            vision_agrees=adapter.get("vision_agrees"),
-        )
+    def snapshot(self, item: Any) -> Snapshot:
+        """The item's row: its Observation fields, plugins' columns, and the row's identity."""
+        return Snapshot.from_item(item, self._identity(item["scraped_at"]))
 
     def error_snapshot(self, values: Any, reason: str) -> Snapshot:
         """The row of an attempt that failed inside our own code: no price is trusted from it."""

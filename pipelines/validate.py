@@ -14,7 +14,6 @@ from itemadapter import ItemAdapter
 from staktrakr.bounds import static_bounds
 from staktrakr.crawl_context import CrawlContext
 from staktrakr.models import Coin, Status
-from staktrakr.providers import resolve_providers
 from staktrakr.timeutil import iso_s, utcnow
 
 logger = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ class ValidatePipeline:
 
     def coin(self, slug: str) -> Coin | None:
         if self._coins is None:
-            self._coins = dict(resolve_providers(self.context.config, self.context.db).coins)
+            self._coins = dict(self.context.providers.coins)  # resolved once per crawl (CrawlContext)
         return self._coins.get(slug)
 
     def bounds(self, coin: Coin) -> tuple[float, float, str]:

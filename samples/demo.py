@@ -29,7 +29,7 @@ from .goldback_site import GoldbackSite
 from .metalprice import MetalPriceServer
 from .server import SampleSites, load_truth, providers_for
 from staktrakr.store import Database
-from staktrakr.store.runs import recent_runs
+from staktrakr.store.reports import recent_runs
 from staktrakr.store.render_modes import learned_render_modes
 from staktrakr.store.snapshots import count_by_source, newest_per_target
 
@@ -82,32 +82,66 @@ def run_crawl(spider: str, env: dict[str, str], total: int, console: Console, ex
     return code
 
 
-def result_table(cells: dict[tuple[str, str], dict[str, Any]], coins: list[str], dealers: list[str]) -> Table:
-    table = Table(title="retail prices found (1 unit, check/wire)", show_lines=False)
-    table.add_column("coin", style="bold")
-    for dealer in dealers:
-        table.add_column(dealer, justify="right")
-    for coin in coins:
-        values = []
-        for dealer in dealers:
-            row = cells.get((coin, dealer))
-            if row is None:
-                values.append("")
-                continue
-            style = _STATUS_STYLE.get(row["status"], "white")
-            price = f"${row['price']:,.2f}" if row["price"] is not None else "—"
-            label = {"ok": "", "out_of_stock": " oos"}.get(row["status"], f" {row['status']}")
-            values.append(f"[{style}]{price}{label}[/]")
-        table.add_row(coin, *values)
-    return table
+TERMINAL_WIDTH = 100  # the tables are laid out to fit this many columns, never cutting a price or name
+
+
+def _price_cell(row: dict[str, Any] | None) -> tuple[str, int]:
+    """(markup, printed width) of one coin at one dealer."""
+    if row is None:
+        return "", 0
+    price = f"${row['price']:,.2f}" if row["price"] is not None else "—"
+    label = {"ok": "", "out_of_stock": " oos", "wrong_product": " wrong", "no_price": " no price"}.get(row["status"], f" {row['status']}")
+    return f"[{_STATUS_STYLE.get(row['status'], 'white')}]{price}{label}[/]", len(price + label)
+
+
+def _column_groups(widths: dict[str, int], fixed: int, width: int) -> list[list[str]]:
+    """Columns in order, in as few groups as fit `width` beside the `fixed` ones (a rich column
+    takes its text, one space each side and one border)."""
+    groups: list[list[str]] = [[]]
+    used = fixed
+    for name, w in widths.items():
+        if groups[-1] and used + w + 3 > width:
+            groups.append([])
+            used = fixed
+        groups[-1].append(name)
+        used += w + 3
+    # As many columns in each table as the others (the last one not a lone column), when they fit.
+    names, size = list(widths), -(-len(widths) // len(groups))
+    even = [names[i : i + size] for i in range(0, len(names), size)]
+    if len(even) == len(groups) and all(fixed + sum(widths[n] + 3 for n in g) <= width for g in even):
+        return even
+    return groups
+
+
+def result_tables(cells: dict[tuple[str, str], dict[str, Any]], coins: list[str], dealers: list[str], width: int = TERMINAL_WIDTH) -> list[Table]:
+    """Prices found per coin and dealer; the dealers spread over as many tables as it takes
+    for each to fit `width` with every price and name whole."""
+    coin_width = max([len("coin"), *map(len, coins)])
+    widths = {d: max([len(d), *(_price_cell(cells.get((c, d)))[1] for c in coins)]) for d in dealers}
+    groups = _column_groups(widths, coin_width + 4, width)
+    tables = []
+    for i, group in enumerate(groups, 1):
+        part = f" ({i} of {len(groups)})" if len(groups) > 1 else ""
+        table = Table(title=f"retail prices found (1 unit, check/wire){part}", show_lines=False)
+        table.add_column("coin", style="bold", no_wrap=True, min_width=coin_width)
+        for dealer in group:
+            table.add_column(dealer, justify="right", no_wrap=True, min_width=widths[dealer])
+        for coin in coins:
+            table.add_row(coin, *(_price_cell(cells.get((coin, dealer)))[0] for dealer in group))
+        tables.append(table)
+    return tables
 
 
 def premium_table(api_dir: Path, coins: list[str]) -> Table:
     """What the published API now says per coin, premiums over spot included."""
+    latest = json.loads((api_dir / "api/latest.json").read_text(encoding="utf-8"))["coins"]
+    return premium_rows_table(latest, coins)
+
+
+def premium_rows_table(latest: dict[str, Any], coins: list[str]) -> Table:
     table = Table(title="published: api/latest.json (check/wire, 1 unit)")
     for column in ("coin", "median", "lowest", "dealers", "melt value", "lowest premium"):
-        table.add_column(column, justify="left" if column == "coin" else "right")
-    latest = json.loads((api_dir / "api/latest.json").read_text(encoding="utf-8"))["coins"]
+        table.add_column(column, justify="left" if column == "coin" else "right", no_wrap=True)
     for coin in coins:
         entry = latest.get(coin)
         if entry is None:
@@ -168,7 +202,8 @@ def run_demo(workdir: Path, *, browser: bool = True, vision: bool = False, conso
         coins = sorted({e["coin"] for e in truth})
         dealers = sorted({e["dealer"] for e in truth})
         stored = newest_per_target(db)
-        console.print(result_table(stored, coins, dealers))
+        for table in result_tables(stored, coins, dealers):
+            console.print(table)
         console.print(premium_table(config.STAKTRAKR_API_DIR, coins))
         run = recent_runs(db, limit=1)
         if run:

@@ -11,9 +11,6 @@ A coin or dealer name that is not in the providers is a configuration error (exi
 from __future__ import annotations
 
 import asyncio
-import itertools
-import os
-import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
@@ -28,35 +25,16 @@ from scrapy_playwright.page import PageMethod
 from staktrakr.browser.modes import BROWSER, STATIC, RenderModes, read_from_hints, static_page_needs_browser
 from staktrakr.browser.reading import Pacing, SettledPage, Verdict, prepare_page, read_settled_page
 from staktrakr.crawl_context import CrawlContext
-from staktrakr.errors import ConfigError, ProvidersError, StaktrakrError
+from staktrakr.errors import ConfigError, StaktrakrError
 from staktrakr.extract import Page, extract
 from staktrakr.proxy_tiers import proxy_path_reason
 from staktrakr.models import DealerProfile, ExtractionResult, RetailPriceItem, Status, Target
-from staktrakr.providers import resolve_providers, unknown_dealer_problem
 from staktrakr.store.snapshots import failed_targets
 from staktrakr.shards import shard_targets
 from staktrakr.timeutil import iso_ms, utcnow
-from staktrakr.vision import VISION_STATUSES
-from staktrakr.vision.screenshots import VisionCapture
+from staktrakr.visit_signals import browser_visit_starting, observation_ready
 
-
-def _names(value: str | None) -> list[str] | None:
-    """`-a coins=ase, age` -> ["ase", "age"]; absent or empty -> None (no narrowing)."""
-    names = [part.strip() for part in value.split(",") if part.strip()] if value else []
-    return names or None
-
-
-def _interleave(targets: list[Target]) -> list[Target]:
-    """Round-robin over dealers so that every dealer starts at once."""
-    by_vendor: dict[str, list[Target]] = defaultdict(list)
-    for target in targets:
-        by_vendor[target.vendor].append(target)
-    for group in by_vendor.values():
-        random.shuffle(group)
-    ordered = []
-    for batch in itertools.zip_longest(*by_vendor.values()):
-        ordered.extend(t for t in batch if t is not None)
-    return ordered
+from .retail_targets import interleave, names, select_targets
 
 
 class RetailSpider(scrapy.Spider):
@@ -67,8 +45,8 @@ class RetailSpider(scrapy.Spider):
         self, coins: str | None = None, dealers: str | None = None, only: str | None = None, *args: Any, **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
-        self.coins = _names(coins)
-        self.dealers = _names(dealers)
+        self.coins = names(coins)
+        self.dealers = names(dealers)
         # Argument mistakes are reported by start() as a fatal configuration error (one line,
         # exit 2, a poller_runs row) instead of a traceback from the constructor.
         self.argument_error: str | None = None
@@ -77,7 +55,7 @@ class RetailSpider(scrapy.Spider):
         self.only_failed = only == "failed"
         self.targets: list[Target] = []
         self._open: Counter[str] = Counter()  # targets of each dealer without a final outcome yet
-        self._held: dict[str, list[tuple[RetailPriceItem, Target, dict[str, Any]]]] = defaultdict(list)
+        self._held: dict[str, list[tuple[scrapy.Item, dict[str, Any]]]] = defaultdict(list)  # (item, its visit's meta)
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -95,7 +73,6 @@ class RetailSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RetailSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.context = CrawlContext.of(crawler)
-        spider.vision = VisionCapture.of(crawler)  # vision: screenshots and their budget
         spider.render_modes = RenderModes.of(crawler)
         return spider
 
@@ -104,35 +81,13 @@ class RetailSpider(scrapy.Spider):
     def load_targets(self) -> list[Target]:
         """The targets of this run; a name that selects nothing raises ConfigError, so a typo
         in a crontab (`-a coins=asee`) fails loudly instead of crawling nothing forever."""
-        context = self.context
         if self.argument_error:
             raise ConfigError(self.argument_error)
-        providers = resolve_providers(context.config, context.db)
-        if self.coins:
-            unknown = [c for c in self.coins if c not in providers.coins]
-            if unknown:
-                raise ConfigError(
-                    f"-a coins: unknown coin(s) {', '.join(unknown)} (known in {providers.source}: {', '.join(sorted(providers.coins))})"
-                )
-        if self.dealers:
-            known = sorted(set(providers.dealers()))
-            unknown = [d for d in self.dealers if d not in known]
-            if unknown:
-                raise ConfigError(f"-a dealers: unknown dealer(s) {', '.join(unknown)} (known in {providers.source}: {', '.join(known)})")
-            if self.dealer and self.dealer not in self.dealers:
-                raise ConfigError(f"-a dealers: {self.name} only crawls {self.dealer}; use 'scrapy crawl retail -a dealers=...'")
-        vendors = [self.dealer] if self.dealer else self.dealers
-        targets = providers.targets(coins=self.coins, dealers=vendors)
-        # Whatever the source (file, database copy, bundled set), never crawl a dealer no plugin
-        # describes: its pages would be read with the generic profile and nobody would notice.
-        strangers = [t for t in targets if t.vendor not in context.profiles]
-        if strangers:
-            problems = [unknown_dealer_problem(t.coin.slug, t.vendor, context.profiles) for t in strangers]
-            raise ProvidersError(providers.source, problems)
+        targets = select_targets(self.context, coins=self.coins, dealers=self.dealers, dealer=self.dealer, spider_name=self.name)
         if self.only_failed:
-            failed = set(failed_targets(context.db, context.config.POLLER_ID))
+            failed = set(failed_targets(self.context.db, self.context.config.POLLER_ID))
             targets = [t for t in targets if (t.coin.slug, t.vendor) in failed]
-        return shard_targets(targets, context.config)  # this shard's dealers (all when unsharded)
+        return shard_targets(targets, self.context.config)  # this shard's dealers (all when unsharded)
 
     async def start(self) -> AsyncIterator[Any]:
         try:
@@ -150,7 +105,7 @@ class RetailSpider(scrapy.Spider):
             "crawling %d targets at %d dealers", len(self.targets), len({t.vendor for t in self.targets})
         )
         self._open = Counter(t.vendor for t in self.targets)
-        for target in _interleave(self.targets):
+        for target in interleave(self.targets):
             yield self.request_for(target, 0)
 
     # -- requests -----------------------------------------------------------------------------
@@ -198,9 +153,8 @@ class RetailSpider(scrapy.Spider):
         meta["playwright_page_methods"] = [
             PageMethod(read_settled_page, judge=self._judge(target, profile, request.url), pacing=pacing, key=target.key)
         ]
-        if self.vision.active:  # vision: the screenshot is taken in this same browser visit, once the page settled
-            methods, meta["screenshot"] = self.vision.page_methods(target, profile)
-            meta["playwright_page_methods"] += methods
+        # Plugins may add page methods that run in this same visit once the page settled (a screenshot).
+        self.crawler.signals.send_catch_log(signal=browser_visit_starting, request=request, target=target, profile=profile)
 
     def pacing(self, profile: DealerProfile) -> Pacing:
         settings = self.settings
@@ -334,6 +288,7 @@ class RetailSpider(scrapy.Spider):
         if index > 0:
             reason = f"URL {index + 1} of {len(target.urls)}: {reason}"
         item = RetailPriceItem(
+            target=target,
             coin_slug=target.coin.slug,
             vendor=target.vendor,
             url=url,
@@ -348,23 +303,18 @@ class RetailSpider(scrapy.Spider):
         )
         if self._provisional(target, meta, result, http_status):
             # Held until the dealer's first rendered page says whether static HTML can be trusted.
-            self._held[target.vendor].append((item, target, meta))
+            self._held[target.vendor].append((item, meta))
         else:
-            yield from self._deliver(item, target, meta, result)
+            yield from self._deliver(item, meta)
         yield from self._target_done(target.vendor)
 
-    def _deliver(self, item: RetailPriceItem, target: Target, meta: dict[str, Any], result: ExtractionResult) -> Iterator[Any]:
-        # -- vision: attach the screenshot of this visit, or visit once more with the browser --
-        screenshot = meta.get("screenshot") if item.get("http_status") is not None else None
-        if screenshot and os.path.isfile(screenshot):
-            item["screenshot"] = screenshot
-        elif self.vision.active and not meta.get("browser") and result.status.value in VISION_STATUSES:
-            if self.vision.take_extra_visit():
-                yield self.request_for(target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started")).replace(
-                    callback=self.screenshot_taken, errback=self.screenshot_failed, cb_kwargs={"item": item}
-                )
+    def _deliver(self, item: scrapy.Item, meta: dict[str, Any]) -> Iterator[Any]:
+        """The item goes to the pipelines, unless a plugin asks for one more visit first
+        (staktrakr/visit_signals.py: its callback then yields the item)."""
+        for _receiver, answer in self.crawler.signals.send_catch_log(signal=observation_ready, item=item, meta=meta, spider=self):
+            if isinstance(answer, scrapy.Request):
+                yield answer
                 return
-        # -- end vision --
         yield item
 
     # -- dealers whose need for the browser is not known yet ---------------------------------------
@@ -384,29 +334,18 @@ class RetailSpider(scrapy.Spider):
         """Count a target of `vendor` as finished; with the dealer's last one, release what was held."""
         self._open[vendor] -= 1
         if self._open[vendor] <= 0:
-            for item, target, meta in self._held.pop(vendor, []):
+            for item, meta in self._held.pop(vendor, []):
                 self.render_modes.learn_static_enough(vendor)
-                yield from self._deliver(item, target, meta, ExtractionResult(status=Status(item["status"])))
+                yield from self._deliver(item, meta)
 
     def _read_held_in_browser(self, vendor: str) -> Iterator[scrapy.Request]:
         """The dealer needs the browser: what its static HTML said was never stored; read it again."""
-        for item, target, meta in self._held.pop(vendor, []):
+        for item, meta in self._held.pop(vendor, []):
+            target: Target = item["target"]
             self.logger.info("%s %s: read statically before the dealer needed the browser; reading it in the browser", vendor, target.coin.slug)
             self.crawler.stats.inc_value("staktrakr/browser_reread")
             self._open[vendor] += 1
             yield self.request_for(target, meta["url_index"], browser=True, proxy_tier=meta.get("proxy_tier", 0), started=meta.get("started"))
-
-    # vision: the extra browser visit of a static page, only for its screenshot
-    def screenshot_taken(self, response: Response, item: RetailPriceItem) -> Any:
-        screenshot = response.meta.get("screenshot")
-        if response.status < 400 and screenshot and os.path.isfile(screenshot):
-            item["screenshot"] = screenshot
-        yield item
-
-    def screenshot_failed(self, failure: Failure) -> Any:
-        item = failure.request.cb_kwargs["item"]
-        self.logger.warning("%s %s: screenshot visit failed: %s", item["vendor"], item["coin_slug"], failure.getErrorMessage()[:200])
-        yield item
 
 
 def _settled_page(meta: dict[str, Any]) -> SettledPage | None:

@@ -48,9 +48,6 @@ class Config(BaseModel):
     POLLER_ID: str = Field("local", description="Name of this poller (api, home, ...); part of every row id.")
     STAKTRAKR_PROVIDERS: str | None = Field(None, description="Providers file or https URL; default: database, then bundled set.")
     STAKTRAKR_API_DIR: Path = Field(Path("var/api"), description="Export target: the data root holding api/, hourly/, 15min/.")
-    GEMINI_API_KEY: SecretStr | None = Field(None, description="Gemini API key for the vision cross-check.")
-    VISION_ENABLED: bool = Field(False, description="Turn the vision cross-check on (needs GEMINI_API_KEY).")
-    GEMINI_BASE_URL: str | None = Field(None, description="Override the Gemini endpoint (tests, proxies).")
     PROXY_TIERS: tuple[SecretStr, ...] = Field((), description="Proxy URLs tried in order after the direct attempt.")
     STAKTRAKR_PLUGINS: tuple[str, ...] | None = Field(None, description="Only load these plugins (comma list).")
     STAKTRAKR_TRACE_PLUGINS: bool = Field(False, description="Log every hook call.")
@@ -97,16 +94,6 @@ class Config(BaseModel):
             raise ValueError("must be a libsql://, https:// or http:// URL")
         return value
 
-    @field_validator("GEMINI_BASE_URL")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
-
     @field_validator("PROXY_TIERS", mode="before")
     @classmethod
     def _proxy_tiers(cls, value: Any) -> Any:
@@ -125,7 +112,7 @@ class Config(BaseModel):
             return None
         return tuple(_split_list(value))
 
-    @field_validator("VISION_ENABLED", "STAKTRAKR_TRACE_PLUGINS", mode="before")
+    @field_validator("STAKTRAKR_TRACE_PLUGINS", mode="before")
     @classmethod
     def _flag(cls, value: Any) -> Any:
         return parse_flag(value) if isinstance(value, str) else value
@@ -133,10 +120,6 @@ class Config(BaseModel):
     @property
     def sync_enabled(self) -> bool:
         return bool(self.TURSO_DATABASE_URL)
-
-    @property
-    def vision_active(self) -> bool:
-        return self.VISION_ENABLED and self.GEMINI_API_KEY is not None
 
 
 def parse_flag(value: Any) -> bool:

@@ -48,7 +48,7 @@ def extract_url(coin: Coin, vendor: str, url: str, settings_overrides: dict[str,
 
     settings = get_project_settings()
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
-    settings.set("EXTENSIONS", {"staktrakr.runs.RunRecorder": None}, priority="cmdline")
+    settings.set("EXTENSIONS", {"staktrakr.runs.RunRecorder": None, "staktrakr.sync.TursoSync": None}, priority="cmdline")
     settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
     for name, value in (settings_overrides or {}).items():
         settings.set(name, value, priority="cmdline")

@@ -68,8 +68,16 @@ def staktrakr_validate_item(item: dict[str, Any], coin: Coin) -> str | None:
 
 
 @hookspec
-def staktrakr_run_finished(run: dict[str, Any]) -> None:
-    """Called when a crawl's poller_runs row has been written, with that row."""
+def staktrakr_run_figures(stats: dict[str, Any]) -> dict[str, Any] | None:
+    """Called when a crawl's poller_runs row is about to be closed, with the crawl's stats;
+    return this plugin's own columns of that row (added by its migrations) and their values,
+    or None when it has nothing to add (e.g. the feature was off)."""
+
+
+@hookspec
+def staktrakr_run_finished(run: dict[str, Any], stats: dict[str, Any]) -> None:
+    """Called when a crawl's poller_runs row has been written, with that row and the crawl's
+    stats (after the run's summary is logged: a plugin may add its own summary lines)."""
 
 
 # -- storage and configuration -----------------------------------------------------------------

@@ -123,6 +123,9 @@ class ExtractionResult(BaseModel):
     reason: str | None = None
     steps: list[str] = Field(default_factory=list)
     client_rendered: bool = False  # the page looks like it builds its price with JavaScript
+    # Out of stock only because the buy button is disabled (stores enable it once a stock check
+    # answered): the rendered page may say otherwise.
+    buy_button_disabled: bool = False
 
     def as_public(self) -> dict[str, Any]:
         return {
@@ -134,26 +137,51 @@ class ExtractionResult(BaseModel):
         }
 
 
-class RetailPriceItem(scrapy.Item):
-    """One stored observation: a target's outcome in one run."""
+class Observation(BaseModel):
+    """What one target's visit found: the fields of a retail item, declared once. The store
+    adds the row's identity (store/snapshots.Snapshot) and the SQL columns follow from both."""
 
-    coin_slug = scrapy.Field()
-    vendor = scrapy.Field()
-    url = scrapy.Field()
-    price = scrapy.Field()
-    in_stock = scrapy.Field()
-    status = scrapy.Field()
-    method = scrapy.Field()
-    reason = scrapy.Field()
-    scraped_at = scrapy.Field()
-    confidence = scrapy.Field()
-    http_status = scrapy.Field()
-    elapsed_ms = scrapy.Field()
-    # Vision cross-check (pipelines/vision.py); see store.snapshots.Snapshot for the meaning.
-    source = scrapy.Field()
-    scraped_price = scrapy.Field()
-    vision_price = scrapy.Field()
-    vision_in_stock = scrapy.Field()
-    vision_weight = scrapy.Field()
-    vision_agrees = scrapy.Field()
-    screenshot = scrapy.Field()  # path of the screenshot taken in the same browser visit, if any
+    coin_slug: str
+    vendor: str
+    url: str | None = None
+    price: float | None = None
+    in_stock: bool | None = None
+    status: Status
+    method: str | None = None
+    reason: str | None = None
+    scraped_at: str
+    confidence: float | None = None
+    http_status: int | None = None
+    elapsed_ms: int | None = None
+    # How the price was decided: "firecrawl" (page text; the live contract's name) unless a
+    # plugin that cross-checks the page decided otherwise (e.g. "firecrawl+vision", "vision").
+    source: str | None = None
+
+
+def _retail_item_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {name: scrapy.Field() for name in Observation.model_fields}
+    fields["target"] = scrapy.Field()  # the Target the visit was about
+    # Per-observation data of plugins, kept out of the core model: `plugin_columns` are stored
+    # in price_snapshots columns that the plugin's own migration added; `plugin_data` is for
+    # the plugin's components in this crawl (e.g. a screenshot's path) and never stored.
+    fields["plugin_columns"] = scrapy.Field()
+    fields["plugin_data"] = scrapy.Field()
+    return fields
+
+
+# A Scrapy item (pipelines and signals handle it like any other) whose fields are Observation's.
+RetailPriceItem = type(
+    "RetailPriceItem",
+    (scrapy.Item,),
+    {"__doc__": "One stored observation in the making: a target's outcome in one run.", "__module__": __name__, **_retail_item_fields()},
+)
+
+
+def plugin_columns(item: Any) -> dict[str, Any]:
+    """The item's plugin columns, created empty on first use."""
+    return item.setdefault("plugin_columns", {})
+
+
+def plugin_data(item: Any) -> dict[str, Any]:
+    """The item's plugin data (never stored), created empty on first use."""
+    return item.setdefault("plugin_data", {})

@@ -1,5 +1,8 @@
 """Run bookkeeping: a `poller_runs` row opened when a crawl starts and closed when it ends,
-however it ends (finished, shutdown, crash in a callback, fatal configuration error).
+however it ends (finished, shutdown, crash in a callback, fatal configuration error), and the
+run's summary in the log. Turso sync is another extension (staktrakr/sync.py); the database's
+lifetime is the crawl context's. Plugins add their own figures to the row (hook
+`staktrakr_run_figures`) and their own summary lines (hook `staktrakr_run_finished`).
 
 Retail rows are counted as the store pipeline reports them (`row_stored`, `row_lost`), not as
 items leave the pipelines: the run's totals are the rows really in the database, and a run that
@@ -12,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from collections import Counter
 from typing import Any
 
@@ -20,8 +22,8 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from .crawl_context import CrawlContext
-from .errors import StaktrakrError, StoreError, SyncError
+from .crawl_context import CrawlContext, one_per_crawler
+from .errors import StaktrakrError, StoreError
 from .models import Status
 from .shards import shard_of
 from .store.ids import new_id
@@ -36,20 +38,23 @@ store_logger = logging.getLogger("staktrakr.store")
 row_stored = object()
 row_lost = object()
 
-# Set by the `crawl` command while it holds the job lock (staktrakr/commands/crawl.py).
+# Set by the `crawl` command while it holds the job lock (staktrakr/scrapy_commands/crawl.py).
 JOB_LOCKED_SETTING = "STAKTRAKR_JOB_LOCKED"
 
 
-# The storage faults of each running crawl, first one first. Kept off the stats on purpose:
-# Scrapy prints the stats at the end, and the fault's line must be the only one naming the file.
-_FAULTS: weakref.WeakKeyDictionary[Any, list[BaseException]] = weakref.WeakKeyDictionary()
+class StorageFaults(list[BaseException]):
+    """The storage faults of one crawl, first one first (one_per_crawler). Kept off the stats on
+    purpose: Scrapy prints the stats at the end, and the fault's line must be the only one naming the file."""
+
+    def __init__(self, crawler: Any):
+        super().__init__()
 
 
 def report_storage_fault(crawler: Any, exc: BaseException) -> None:
     """Log a storage fault once per kind and crawl (one line naming the file: what failed, what
     to do) and keep it for the run's status and exit code; a hundred rows refused by a full
     disk are one fault, not a hundred lines."""
-    faults = _FAULTS.setdefault(crawler, [])
+    faults = one_per_crawler(crawler, StorageFaults)
     crawler.stats.inc_value("staktrakr/storage_faults")
     if any(type(seen) is type(exc) for seen in faults):
         return  # said already; the first of each kind is kept
@@ -61,7 +66,7 @@ def report_storage_fault(crawler: Any, exc: BaseException) -> None:
 
 
 def first_storage_fault(crawler: Any) -> BaseException | None:
-    faults = _FAULTS.get(crawler)
+    faults = one_per_crawler(crawler, StorageFaults)
     return faults[0] if faults else None
 
 
@@ -93,7 +98,6 @@ class RunRecorder:
         self.started = time.monotonic()
         self.crawler.stats.set_value("staktrakr/run_id", self.run_id)
         try:
-            self._pull()
             self._open_run(spider.name)
         except StoreError as exc:
             # Nothing of this run could be stored: fetching the dealers' pages would be for nothing.
@@ -159,14 +163,10 @@ class RunRecorder:
         stats.set_value("staktrakr/rows_stored", total)
         stats.set_value("staktrakr/rows_lost", lost)
         duration = time.monotonic() - self.started
-        try:
-            row = self._close_run(status, reason, duration, error)
-            self._log_summary(row or {"run_id": self.run_id, "job": spider.name, "status": status, "duration_s": duration})
-            if row:
-                self.context.pm.hook.staktrakr_run_finished(run=row)
-                self._push()
-        finally:
-            self.context.close()
+        row = self._close_run(status, reason, duration, error)
+        self._log_summary(row or {"run_id": self.run_id, "job": spider.name, "status": status, "duration_s": duration})
+        if row:
+            self.context.pm.hook.staktrakr_run_finished(run=row, stats=stats.get_stats())
 
     def _close_run(self, status: str, reason: str, duration: float, error: str | None) -> dict[str, Any] | None:
         """Finish the run row; None when it was never opened or cannot be written now."""
@@ -182,7 +182,7 @@ class RunRecorder:
                 counts=self.counts,
                 duration_s=duration,
                 error=error,
-                vision=self._vision_figures(),
+                extra_columns=self._plugin_figures(),
             )
         except StoreError as exc:
             report_storage_fault(self.crawler, exc)
@@ -190,36 +190,12 @@ class RunRecorder:
             logger.error("run %s could not be closed in the database; the next run of this job closes it", self.run_id)
             return None
 
-    def _pull(self) -> None:
-        """Provider edits and the other poller's rows, before this run reads anything."""
-        db = self.context.db
-        if not db.synced:
-            return
-        try:
-            db.pull()
-        except SyncError as exc:
-            logger.warning("%s; running on the local copy", exc)
-            self.crawler.stats.set_value("staktrakr/pull_failed", True)
-
-    def _push(self) -> None:
-        """Send this run's rows. A failure costs nothing: they stay queued for the next push."""
-        db = self.context.db
-        if not db.synced:
-            return
-        try:
-            db.push()
-            logger.info("pushed to the remote database")
-        except SyncError as exc:
-            backlog = db.backlog()
-            logger.warning("%s; %s local change(s) stay queued for the next run", exc, backlog)
-            self.crawler.stats.set_value("staktrakr/push_failed", True)
-
-    def _vision_figures(self) -> dict[str, float] | None:
-        """The vision cross-check's figures from the stats (pipelines/vision.py), None when it was off."""
-        stats = self.crawler.stats
-        if not stats.get_value("staktrakr/vision/enabled"):
-            return None
-        return {name: stats.get_value(f"staktrakr/vision/{name}", 0) for name in ("calls", "tokens", "seconds", "cost_usd")}
+    def _plugin_figures(self) -> dict[str, Any]:
+        """Plugins' own columns of the run row (hook staktrakr_run_figures), from the stats."""
+        columns: dict[str, Any] = {}
+        for figures in self.context.pm.hook.staktrakr_run_figures(stats=self.crawler.stats.get_stats()):
+            columns.update(figures or {})
+        return columns
 
     def _log_summary(self, row: dict[str, Any]) -> None:
         total = sum(self.counts.values())
@@ -237,14 +213,3 @@ class RunRecorder:
             if self.lost.get(dealer):
                 parts = f"{parts}, not stored {self.lost[dealer]}" if parts else f"not stored {self.lost[dealer]}"
             logger.info("  %-18s %s", dealer, parts)
-        if row.get("vision_calls") is not None:
-            stats = self.crawler.stats
-            logger.info(
-                "  vision: %d calls, %d tokens, %.1f s, ~$%.4f; %d answered (%d agreed, %d disagreed, %d vision only), "
-                "%d failed, %d skipped (budget)",
-                row["vision_calls"], row.get("vision_tokens") or 0, row.get("vision_seconds") or 0,
-                row.get("vision_cost_usd") or 0, stats.get_value("staktrakr/vision/answered", 0),
-                stats.get_value("staktrakr/vision/agreed", 0), stats.get_value("staktrakr/vision/disagreed", 0),
-                stats.get_value("staktrakr/vision/vision_only", 0), stats.get_value("staktrakr/vision/failed", 0),
-                stats.get_value("staktrakr/vision/skipped_budget", 0),
-            )  # fmt: skip

@@ -178,10 +178,11 @@ STAKTRAKR_RENDER_PROBE_HOURS = 24
 ADDONS = {"staktrakr.addon.PluginComponents": 0}
 ITEM_PIPELINES = {
     "staktrakr.pipelines.validate.ValidatePipeline": 100,
-    "staktrakr.pipelines.vision.VisionPipeline": 500,  # vision cross-check; off unless configured (below)
     "staktrakr.pipelines.store.StorePipeline": 800,
 }
 EXTENSIONS = {
+    # Turso sync first: its pull at the spider's opening comes before the run row is opened.
+    "staktrakr.sync.TursoSync": 400,
     "staktrakr.runs.RunRecorder": 500,
 }
 # Per-metal, per-troy-ounce bounds used when no recent spot price is known, e.g.
@@ -197,37 +198,7 @@ STAKTRAKR_LOCK_STALE_S = 4 * 3600
 # STAKTRAKR_AGGREGATOR_ENABLED) are the plugins' own: plugins/spot/settings.py,
 # plugins/goldback/settings.py, plugins/aggregator/ (hook staktrakr_default_settings).
 
-# -- vision cross-check (pipelines/vision.py, staktrakr/vision/) -------------------------------
-# On only with VISION_ENABLED=1 and GEMINI_API_KEY (environment; GEMINI_BASE_URL points it at
-# another endpoint). Off, nothing below has any effect and the crawl is unchanged.
-VISION_MODEL = "gemini-2.5-flash"
-VISION_API_VERSION = "v1beta"  # generateContent with responseSchema and thinkingConfig
-VISION_TIMEOUT = 30.0  # seconds per request to Gemini
-VISION_MAX_OUTPUT_TOKENS = 1024
-VISION_CONCURRENCY = 4  # requests to Gemini in flight (worker threads)
-VISION_MAX_CALLS = 100  # requests to Gemini per run, retries included; then the rest is skipped
-VISION_RETRIES = 2  # extra attempts after a 429 / 5xx / refused connection (timeouts: none)
-VISION_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubled each time (±20 % jitter)
-VISION_RETRY_BACKOFF_MAX = 10.0
-# Static dealers' pages have no browser visit to take the screenshot in: at most this many extra
-# browser visits per run are made for them (browser dealers' screenshots cost nothing extra).
-VISION_MAX_EXTRA_VISITS = 20
-VISION_SCREENSHOT_DIR = None  # default: <STAKTRAKR_DB folder>/screenshots; one folder per run inside
-VISION_KEEP_RUNS = 5  # screenshot folders of the newest runs kept; older ones are removed
-VISION_VIEWPORT_WIDTH = 1280
-VISION_VIEWPORT_HEIGHT = 900
-VISION_SCREENSHOT_TIMEOUT_MS = 10_000
-# The decision (staktrakr/vision/merge.py).
-VISION_AGREE_TOLERANCE = 0.03  # |text - vision| / max within this: agreement, confidence 99
-VISION_DISAGREE_CONFIDENCE = 70  # cap on disagreement, scaled down by the gap (0 at 50 %)
-VISION_ONLY_CONFIDENCE = 70  # cap when only the screenshot had a price
-VISION_STOCK_CONFLICT_CONFIDENCE = 50  # cap when the screenshot says out of stock, the text in stock
-VISION_MEDIAN_LOOKBACK_HOURS = 2.0  # other dealers' prices this recent form the median
-# Estimated cost in the run figures: USD per million tokens (Gemini 2.5 Flash list prices,
-# paid tier: $0.30 input text/image, $2.50 output). Set them for another model.
-VISION_PRICE_PER_MTOKEN_IN = 0.30
-VISION_PRICE_PER_MTOKEN_OUT = 2.50
-# -- end vision cross-check -------------------------------------------------------------------
+# The vision cross-check's VISION_* settings are the plugin's own (plugins/vision/settings.py).
 
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

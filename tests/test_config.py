@@ -6,23 +6,28 @@ from staktrakr.config import config_from_settings, load_config, load_section
 from staktrakr.errors import ConfigError
 from scrapy.settings import Settings
 from staktrakr.plugins.git_publisher import GitPublisherSettings
+from staktrakr.plugins.vision.settings import VisionSettings
 
 
 def test_defaults_and_types(monkeypatch):
     monkeypatch.delenv("STAKTRAKR_DB")
     config = load_config()
     assert config.STAKTRAKR_DB == Path("var/staktrakr.db")
-    assert config.VISION_ENABLED is False
+    assert config.STAKTRAKR_TRACE_PLUGINS is False
     assert config.sync_enabled is False
+    assert load_section(VisionSettings).VISION_ENABLED is False  # the vision plugin's own section
 
 
 def test_bad_value_names_the_variable(monkeypatch):
     monkeypatch.setenv("POLLER_ID", "Home Machine!")
-    monkeypatch.setenv("VISION_ENABLED", "maybe")
+    monkeypatch.setenv("STAKTRAKR_TRACE_PLUGINS", "maybe")
     with pytest.raises(ConfigError) as err:
         load_config()
     message = str(err.value)
-    assert "POLLER_ID" in message and "VISION_ENABLED" in message
+    assert "POLLER_ID" in message and "STAKTRAKR_TRACE_PLUGINS" in message
+    monkeypatch.setenv("VISION_ENABLED", "maybe")  # a plugin's section: the same one line
+    with pytest.raises(ConfigError, match="VISION_ENABLED"):
+        load_section(VisionSettings)
 
 
 def test_proxy_credentials_are_never_echoed(monkeypatch):
@@ -40,7 +45,9 @@ def test_lists_and_secrets(monkeypatch):
     config = load_config()
     assert [t.get_secret_value() for t in config.PROXY_TIERS] == ["http://u:pw@127.0.0.1:8888", "socks5://127.0.0.1:1080"]
     assert config.STAKTRAKR_PLUGINS == ("apmex", "spot")
-    assert "canary-key-123" not in repr(config) and "pw@" not in repr(config)
+    assert "pw@" not in repr(config)
+    vision = load_section(VisionSettings)
+    assert vision.GEMINI_API_KEY.get_secret_value() == "canary-key-123" and "canary-key-123" not in repr(vision)
 
 
 def test_scrapy_settings_override_environment(monkeypatch, tmp_path):

@@ -17,11 +17,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import weakref
 from datetime import timedelta
 from typing import Any
 
-from ..crawl_context import CrawlContext
+from ..crawl_context import CrawlContext, one_per_crawler
 from ..errors import StaktrakrError
 from ..models import DealerProfile, ExtractionResult, Status
 from ..store.render_modes import learned_render_modes, remember_render_mode
@@ -30,7 +29,6 @@ from ..timeutil import iso_ms, parse_time, utcnow
 logger = logging.getLogger(__name__)
 
 BROWSER, STATIC = "browser", "static"
-_MODES: weakref.WeakKeyDictionary[Any, RenderModes] = weakref.WeakKeyDictionary()
 
 
 class RenderModes:
@@ -47,10 +45,7 @@ class RenderModes:
 
     @classmethod
     def of(cls, crawler: Any) -> RenderModes:
-        modes = _MODES.get(crawler)
-        if modes is None:
-            modes = _MODES[crawler] = cls(crawler)
-        return modes
+        return one_per_crawler(crawler, cls)
 
     def _load(self) -> dict[str, str]:
         if self._modes is None:
@@ -141,7 +136,7 @@ def static_page_needs_browser(result: ExtractionResult, http_status: int, html: 
         return "no price in the static HTML, and the page runs scripts"
     if result.price is not None and read_from_hints(result):
         return f"only a {result.method} price in the static HTML, and the page runs scripts"
-    if result.status is Status.out_of_stock and (result.reason or "").startswith("disabled "):
+    if result.status is Status.out_of_stock and result.buy_button_disabled:
         # Stores ship the buy button disabled and enable it once a stock check answered.
         return f"{result.reason} in the static HTML, and the page runs scripts"
     return None

@@ -30,12 +30,13 @@ class CommandContext:
 pass_context = click.make_pass_decorator(CommandContext, ensure=True)
 
 
+def warn(message: str) -> None:
+    """One warning line on stderr (sync failures and the like: the command goes on)."""
+    err_console.print(f"warning: {message}", markup=False, highlight=False)
+
+
 def pull_first(database: Any) -> None:
     """Exports start from every poller's rows; without the remote, from the local copy."""
-    from ..errors import SyncError
+    from ..sync import pull_or_warn
 
-    if database.synced:
-        try:
-            database.pull()
-        except SyncError as exc:
-            err_console.print(f"warning: {exc}; exporting the local copy", markup=False, highlight=False)
+    pull_or_warn(database, warn, then="exporting the local copy")

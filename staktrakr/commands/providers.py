@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from .context import CommandContext, console, err_console, pass_context, pull_first
+from .context import CommandContext, console, err_console, pass_context, pull_first, warn
 
 
 @click.group()
@@ -50,10 +50,10 @@ def providers_list(ctx: CommandContext, coins: tuple[str, ...], dealers: tuple[s
 def _edit_providers(ctx: CommandContext, edit: Callable[[dict[str, Any]], Any]) -> None:
     """Apply an edit to the database copy (seeded from the providers in force when empty),
     validate it like a file, store it and push it so every poller uses it on its next run."""
-    from ..errors import SyncError
     from ..providers import resolve_providers
     from ..store import open_database
     from ..store.provider_tables import load_providers_rich, save_providers
+    from ..sync import push_or_warn
 
     database = open_database(ctx.config)
     pull_first(database)
@@ -61,12 +61,8 @@ def _edit_providers(ctx: CommandContext, edit: Callable[[dict[str, Any]], Any]) 
     edited = edit(rich)
     coins, listings = save_providers(database, edited.rich())
     console.print(f"stored {coins} coins, {listings} listings in {ctx.config.STAKTRAKR_DB}")
-    if database.synced:
-        try:
-            database.push()
-            console.print("pushed: both pollers use it on their next run")
-        except SyncError as exc:
-            err_console.print(f"warning: {exc}; the edit is queued and goes out with the next push", markup=False)
+    if push_or_warn(database, warn, then="the edit is queued and goes out with the next push"):
+        console.print("pushed: both pollers use it on their next run")
     if ctx.config.STAKTRAKR_PROVIDERS:
         err_console.print("note: STAKTRAKR_PROVIDERS is set here, so this machine keeps using that file", markup=False)
 

@@ -215,7 +215,9 @@ def _chain(
         step("client rendering check")
         rendered = _client_rendered(page)
         if not stock.in_stock:
-            return result(Status.out_of_stock, in_stock=False, reason=stock.reason, method="stock_only")
+            return result(
+                Status.out_of_stock, in_stock=False, reason=stock.reason, method="stock_only", buy_button_disabled=stock.buy_button_disabled
+            )
         reason = "no plausible price on the page"
         if getattr(page, "cut", False):
             reason = f"no plausible price in the part of the page read ({page.cut_reason})"
@@ -227,6 +229,8 @@ def _chain(
         return result(Status.no_price, reason=reason, client_rendered=rendered)
 
     if not stock.in_stock:
-        return result(Status.out_of_stock, price=price, in_stock=False, method=method, reason=stock.reason)
+        return result(
+            Status.out_of_stock, price=price, in_stock=False, method=method, reason=stock.reason, buy_button_disabled=stock.buy_button_disabled
+        )
     reason = detail if not stock.preorder else f"{detail}; {stock.reason}"
     return result(Status.ok, price=price, in_stock=True, method=method, reason=reason)

@@ -36,6 +36,8 @@ class StockDecision:
     in_stock: bool
     reason: str
     preorder: bool = False
+    # Out of stock only because the buy button is disabled: a script may still enable it.
+    buy_button_disabled: bool = False
 
 
 def _disabled_buy_button(page: Page) -> str | None:
@@ -131,7 +133,7 @@ def detect_stock(page: Page, profile: DealerProfile, structured: StructuredData)
             return StockDecision(True, f"pre-order is purchasable at {profile.name} ({pre_hits[0][:40]!r})", True)
         return StockDecision(False, f"pre-order only ({pre_hits[0][:40]!r})", True)
     if disabled:
-        return StockDecision(False, disabled)
+        return StockDecision(False, disabled, buy_button_disabled=True)
     availability = structured.availability
     if availability in ("outofstock", "soldout", "discontinued", "backorder") and not in_hits:
         return StockDecision(False, f"structured data availability {availability}")

@@ -129,18 +129,12 @@ MIGRATIONS.append(
         3,
         "vision cross-check: both readings on the row, figures on the run",
         (
-            # The row keeps what the page text said and what the screenshot said; `price` is
-            # the decision and `source` says how it was made (firecrawl, firecrawl+vision, vision).
+            # `price` is the decision and `source` says how it was made (firecrawl, or what a
+            # cross-checking plugin decided); the export reads it, so it is the core's column.
+            # The vision readings and figures this migration also added once (scraped_price,
+            # vision_* on price_snapshots and poller_runs) are now the vision plugin's own
+            # migration 1 (plugins/vision/store.py), which skips them on databases that have them.
             "ALTER TABLE price_snapshots ADD COLUMN source TEXT",
-            "ALTER TABLE price_snapshots ADD COLUMN scraped_price REAL",
-            "ALTER TABLE price_snapshots ADD COLUMN vision_price REAL",
-            "ALTER TABLE price_snapshots ADD COLUMN vision_in_stock INTEGER",
-            "ALTER TABLE price_snapshots ADD COLUMN vision_weight TEXT",
-            "ALTER TABLE price_snapshots ADD COLUMN vision_agrees INTEGER",
-            "ALTER TABLE poller_runs ADD COLUMN vision_calls INTEGER",
-            "ALTER TABLE poller_runs ADD COLUMN vision_tokens INTEGER",
-            "ALTER TABLE poller_runs ADD COLUMN vision_seconds REAL",
-            "ALTER TABLE poller_runs ADD COLUMN vision_cost_usd REAL",
         ),
     )
 )

@@ -27,10 +27,10 @@ def finish_run(
     counts: Mapping[Status, int],
     duration_s: float,
     error: str | None = None,
-    vision: Mapping[str, float] | None = None,
+    extra_columns: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Close the run with its totals; returns the stored row. `vision` (calls, tokens, seconds,
-    cost_usd) is given when the vision cross-check was on; otherwise those columns stay NULL."""
+    """Close the run with its totals; returns the stored row. `extra_columns` are plugins'
+    own columns of poller_runs (added by their migrations; hook staktrakr_run_figures)."""
     total = sum(counts.values())
     captured = sum(n for s, n in counts.items() if s.captured)
     with db.transaction():
@@ -46,15 +46,14 @@ def finish_run(
                 round(duration_s, 3), error, run_id,
             ),
         )  # fmt: skip
-        if vision is not None:
+        if extra_columns:
+            names = list(extra_columns)
+            if not all(name.isidentifier() for name in names):  # names come from plugin code, never from input
+                raise ValueError(f"not column names: {names!r}")
             db.execute(
-                "UPDATE poller_runs SET vision_calls = ?, vision_tokens = ?, vision_seconds = ?, vision_cost_usd = ? "
-                "WHERE run_id = ?",
-                (
-                    int(vision.get("calls", 0)), int(vision.get("tokens", 0)),
-                    round(float(vision.get("seconds", 0.0)), 3), round(float(vision.get("cost_usd", 0.0)), 6), run_id,
-                ),
-            )  # fmt: skip
+                f"UPDATE poller_runs SET {', '.join(f'{name} = ?' for name in names)} WHERE run_id = ?",
+                (*extra_columns.values(), run_id),
+            )
     return get_run(db, run_id) or {}
 
 
@@ -79,14 +78,6 @@ def runs_of_shards(db: Database, job: str, since: str) -> list[dict[str, Any]]:
         "SELECT * FROM poller_runs WHERE job = ? AND shard IS NOT NULL AND started_at >= ? ORDER BY started_at DESC",
         (job, since),
     )
-
-
-def recent_runs(db: Database, poller_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    if poller_id:
-        return db.query(
-            "SELECT * FROM poller_runs WHERE poller_id = ? ORDER BY started_at DESC LIMIT ?", (poller_id, limit)
-        )
-    return db.query("SELECT * FROM poller_runs ORDER BY started_at DESC LIMIT ?", (limit,))
 
 
 def close_orphaned_runs(db: Database, poller_id: str, job: str, started_before: str, now: str, shard: str | None = None) -> int:

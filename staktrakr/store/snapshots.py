@@ -2,66 +2,55 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import ConfigDict
 
-from ..models import FAILURE_STATUSES, Status
+from ..models import FAILURE_STATUSES, Observation
 from .db import Database
 from .ids import new_id
 
-_SNAPSHOT_COLUMNS = (
-    "id", "run_id", "poller_id", "scraped_at", "window_start", "coin_slug", "vendor", "url", "price",
-    "in_stock", "status", "method", "reason", "confidence", "http_status", "elapsed_ms",
-    "source", "scraped_price", "vision_price", "vision_in_stock", "vision_weight", "vision_agrees",
-)  # fmt: skip
 
+class Snapshot(Observation):
+    """One row of price_snapshots: an Observation with the row's identity. Its columns are its
+    fields; a plugin's own columns (added by its migrations) ride along as extra fields, so the
+    core model never names them (the vision cross-check's `vision_price`, ...)."""
 
-class Snapshot(BaseModel):
-    """One row of price_snapshots: one target's outcome in one run."""
+    model_config = ConfigDict(extra="allow")
 
     id: str
     run_id: str | None
     poller_id: str
-    scraped_at: str
     window_start: str
-    coin_slug: str
-    vendor: str
-    url: str | None = None
-    price: float | None = None
-    in_stock: bool | None = None
-    status: Status
-    method: str | None = None
-    reason: str | None = None
-    confidence: float | None = None
-    http_status: int | None = None
-    elapsed_ms: int | None = None
-    # How the price was decided: "firecrawl" (page text; the live contract's name),
-    # "firecrawl+vision" (text and screenshot agree), "vision" (screenshot only or preferred).
-    source: str | None = None
-    scraped_price: float | None = None  # the page text's price, kept whenever vision also answered
-    vision_price: float | None = None
-    vision_in_stock: bool | None = None
-    vision_weight: str | None = None  # weight / denomination the screenshot shows
-    vision_agrees: bool | None = None  # computed by us (within 3 %), never the model's own claim
 
-    def row(self) -> tuple[Any, ...]:
-        values = self.model_dump()
+    @classmethod
+    def from_item(cls, item: Any, identity: Mapping[str, Any]) -> Snapshot:
+        """The row of a retail item (models.RetailPriceItem); `identity` gives id, run_id,
+        poller_id and window_start (and the normalized scraped_at)."""
+        values = {name: item.get(name) for name in Observation.model_fields if item.get(name) is not None}
+        return cls(**{**dict(item.get("plugin_columns") or {}), **values, **identity})
+
+    def columns(self) -> tuple[str, ...]:
+        return (*CORE_COLUMNS, *sorted(self.model_extra or {}))
+
+    def row(self, columns: Sequence[str] | None = None) -> tuple[Any, ...]:
+        values = {**self.model_dump(), **(self.model_extra or {})}
         values["status"] = self.status.value
-        for flag in ("in_stock", "vision_in_stock", "vision_agrees"):
-            values[flag] = None if values[flag] is None else int(values[flag])
-        return tuple(values[c] for c in _SNAPSHOT_COLUMNS)
+        # SQLite has no booleans: flags are stored as 0/1, whoever declared them.
+        return tuple(int(values[c]) if isinstance(values.get(c), bool) else values.get(c) for c in columns or self.columns())
+
+
+_IDENTITY = ("id", "run_id", "poller_id", "scraped_at", "window_start")
+# The core's columns of price_snapshots, the row's identity first (the table's own order).
+CORE_COLUMNS: tuple[str, ...] = (*_IDENTITY, *(name for name in Snapshot.model_fields if name not in _IDENTITY))
 
 
 def insert_snapshot(db: Database, snapshot: Snapshot) -> None:
     """Store one observation, and a provider_failures row when it is a failure."""
-    placeholders = ", ".join("?" for _ in _SNAPSHOT_COLUMNS)
+    columns = snapshot.columns()
     with db.transaction():
-        db.execute(
-            f"INSERT INTO price_snapshots ({', '.join(_SNAPSHOT_COLUMNS)}) VALUES ({placeholders}) "
-            "ON CONFLICT(id) DO NOTHING",
-            snapshot.row(),
-        )
+        db.execute(_insert_sql(columns), snapshot.row(columns))
         if snapshot.status in FAILURE_STATUSES:
             db.execute(
                 "INSERT INTO provider_failures (id, run_id, poller_id, coin_slug, vendor, url, status, reason, failed_at) "
@@ -78,6 +67,16 @@ def insert_snapshot(db: Database, snapshot: Snapshot) -> None:
                     snapshot.scraped_at,
                 ),
             )
+
+
+def _insert_sql(columns: Sequence[str]) -> str:
+    for column in columns:
+        if not column.isidentifier():  # plugin columns come from field names: never from input
+            raise ValueError(f"not a column name: {column!r}")
+    return (
+        f"INSERT INTO price_snapshots ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+        "ON CONFLICT(id) DO NOTHING"
+    )
 
 
 def failed_targets(db: Database, poller_id: str) -> list[tuple[str, str]]:
@@ -114,13 +113,12 @@ _BATCH = 1000
 def insert_snapshots(db: Database, snapshots: list[Snapshot]) -> int:
     """Insert many observations in one transaction; existing ids are left alone. Returns how
     many were new. For bulk imports: no provider_failures rows."""
-    rows = [s.row() for s in snapshots]
-    if not rows:
+    if not snapshots:
         return 0
-    sql = (
-        f"INSERT INTO price_snapshots ({', '.join(_SNAPSHOT_COLUMNS)}) "
-        f"VALUES ({', '.join('?' for _ in _SNAPSHOT_COLUMNS)}) ON CONFLICT(id) DO NOTHING"
-    )
+    # One statement for the batch: the columns of every row (a row without a plugin's column gets NULL).
+    columns = tuple(dict.fromkeys(c for s in snapshots for c in s.columns()))
+    rows = [s.row(columns) for s in snapshots]
+    sql = _insert_sql(columns)
     with db.transaction():
         before = int(db.query_value("SELECT total_changes()") or 0)
         for start in range(0, len(rows), _BATCH):

@@ -1,4 +1,4 @@
-"""The Gemini call (staktrakr/vision/client.py) against the stand-in server, with a real screenshot."""
+"""The Gemini call (plugins/vision/client.py) against the stand-in server, with a real screenshot."""
 
 import time
 from pathlib import Path
@@ -7,8 +7,8 @@ import pytest
 
 from staktrakr.catalogue import catalogue_coin
 from staktrakr_samples.gemini import Behaviour, GeminiConfig, GeminiStandIn
-from staktrakr.vision.client import CallBudget, ClientOptions, GeminiVision, VisionBudgetExhausted, VisionError
-from staktrakr.vision.prompt import build_prompt
+from staktrakr.plugins.vision.client import CallBudget, ClientOptions, GeminiVision, VisionBudgetExhausted, VisionError
+from staktrakr.plugins.vision.prompt import build_prompt
 
 SCREENSHOT = (Path(__file__).parents[1] / "fixtures" / "vision" / "apmex-ase.png").read_bytes()
 PAGE = "apmex/ase.html"

@@ -1,13 +1,13 @@
-"""The decision between the page text's price and the screenshot's (staktrakr/vision/merge.py)."""
+"""The decision between the page text's price and the screenshot's (plugins/vision/merge.py)."""
 
 import pytest
 
 from staktrakr.bounds import static_bounds
 from staktrakr.catalogue import catalogue_coin
 from staktrakr.models import Status
-from staktrakr.vision.client import VisionError, parse_answer
-from staktrakr.vision.merge import Scraped, decide, weight_mismatch
-from staktrakr.vision.schema import VisionReading
+from staktrakr.plugins.vision.client import VisionError, parse_answer
+from staktrakr.plugins.vision.merge import Scraped, decide, weight_mismatch
+from staktrakr.plugins.vision.schema import VisionReading
 
 ASE = catalogue_coin("ase")
 AGE = catalogue_coin("age")

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import StaktrakrError
+from staktrakr.errors import StaktrakrError
 from .schema import VisionAnswer, VisionReading
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -1,6 +1,7 @@
 """Screenshots for the vision cross-check, taken by the browser visit that reads the page.
 
-Dealers fetched with the browser get a screenshot in the same visit: a few extra page methods
+Dealers fetched with the browser get a screenshot in the same visit (visits.py hears of it
+through the spider's `browser_visit_starting` signal): a few extra page methods
 run after the page has loaded and before scrapy-playwright reads its HTML (viewport 1280×900,
 Escape and the common pop-up close buttons, the product title / price area scrolled into view,
 a viewport-only PNG). Static dealers get a separate browser visit only while the run's
@@ -19,13 +20,12 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-import weakref
 from pathlib import Path
 from typing import Any
 
-from ..crawl_context import CrawlContext
-from ..models import DealerProfile, Target
-from . import PIPELINE, vision_status
+from staktrakr.config import config_from_settings
+from staktrakr.models import DealerProfile, Target
+
 from .client import CallBudget
 
 logger = logging.getLogger(__name__)
@@ -111,31 +111,16 @@ def prune_runs(base: Path, keep: int) -> int:
     return removed
 
 
-def _pipeline_enabled(settings: Any) -> bool:
-    from scrapy.utils.conf import build_component_list
-    for component in build_component_list(settings.get_component_priority_dict_with_base("ITEM_PIPELINES")):
-        name = component if isinstance(component, str) else f"{component.__module__}.{component.__qualname__}"
-        if name == PIPELINE:
-            return True
-    return False
-
-
-_CAPTURES: weakref.WeakKeyDictionary[Any, VisionCapture] = weakref.WeakKeyDictionary()
-
-
 class VisionCapture:
-    """Per crawl: whether screenshots are taken, where, and the two budgets (extra browser
-    visits, Gemini requests) shared by the spider and the pipeline."""
+    """Per crawl: where screenshots go and the two budgets (extra browser visits, Gemini
+    requests) shared by the visits (visits.py) and the pipeline. Built by the pipeline, only
+    when the cross-check is on."""
 
     def __init__(self, crawler: Any):
         self.crawler = crawler
         settings = crawler.settings
-        context = CrawlContext.of(crawler)
-        self.active, self.why_not = vision_status(context.config, context.pm)
-        if self.active and not _pipeline_enabled(settings):
-            self.active, self.why_not = False, f"{PIPELINE} is not in ITEM_PIPELINES"
         configured = settings.get("VISION_SCREENSHOT_DIR")
-        self.base = Path(configured) if configured else context.config.STAKTRAKR_DB.parent / "screenshots"
+        self.base = Path(configured) if configured else config_from_settings(settings).STAKTRAKR_DB.parent / "screenshots"
         self.keep_runs = settings.getint("VISION_KEEP_RUNS")
         self.width = settings.getint("VISION_VIEWPORT_WIDTH")
         self.height = settings.getint("VISION_VIEWPORT_HEIGHT")
@@ -144,13 +129,6 @@ class VisionCapture:
         self.extra_used = 0
         self.calls = CallBudget(settings.getint("VISION_MAX_CALLS"))
         self._lock = threading.Lock()
-
-    @classmethod
-    def of(cls, crawler: Any) -> VisionCapture:
-        capture_ = _CAPTURES.get(crawler)
-        if capture_ is None:
-            capture_ = _CAPTURES[crawler] = cls(crawler)
-        return capture_
 
     @property
     def run_dir(self) -> Path:
@@ -175,7 +153,7 @@ class VisionCapture:
 
     def take_extra_visit(self) -> bool:
         """One more browser visit for a static page's screenshot, if the run's budget allows."""
-        if not self.active or self.calls.exhausted:
+        if self.calls.exhausted:
             return False
         with self._lock:
             if self.extra_used >= self.extra_visits:

@@ -32,8 +32,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..extract.product import goldback_units, title_weights_oz
-from ..models import Coin, Metal, Status
+from staktrakr.extract.product import goldback_units, title_weights_oz
+from staktrakr.models import Coin, Metal, Status
 from .schema import VisionReading
 
 SOURCE_TEXT = "firecrawl"  # the live contract's name for "read from the page text"

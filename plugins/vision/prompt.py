@@ -7,12 +7,12 @@ answer can be traced, and the stand-in server looks the page up by those lines.
 
 The screenshot is a third party's content. Whatever it says to the model is data; the prompt
 says so, but we never rely on that: the merge checks the answer against bounds, the page text
-and the other dealers (staktrakr/vision/merge.py).
+and the other dealers (plugins/vision/merge.py).
 """
 
 from __future__ import annotations
 
-from ..models import Coin, Metal
+from staktrakr.models import Coin, Metal
 
 
 def weight_label(coin: Coin) -> str:

@@ -1,4 +1,5 @@
-"""Vision cross-check of each retail outcome that has a screenshot (ITEM_PIPELINES 500).
+"""Vision cross-check of each retail outcome that has a screenshot (ITEM_PIPELINES 500, added
+by the plugin's hook staktrakr_crawl_components).
 
 Runs between validation (100) and storage (800), so the row is stored once, with the decision
 and both readings on it: there is never a separate vision row that could become a dealer's
@@ -13,7 +14,9 @@ within VISION_TIMEOUT; whatever goes wrong is logged and the scraped result is k
 Figures go to the stats (`staktrakr/vision/calls`, `…/tokens`, `…/input_tokens`,
 `…/output_tokens`, `…/seconds`, `…/cost_usd`, `…/answered`, `…/agreed`, `…/disagreed`,
 `…/vision_only`, `…/wrong_product`, `…/failed`, `…/skipped_budget`, `…/no_screenshot`), from
-which the run recorder fills `poller_runs` and the run summary.
+which the plugin fills its `poller_runs` columns and its line of the run summary (hooks
+staktrakr_run_figures, staktrakr_run_finished). The readings go on the row as the plugin's own
+columns (item plugin_columns; plugins/vision/store.py), never as fields of the core's model.
 """
 
 from __future__ import annotations
@@ -25,16 +28,19 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from staktrakr.pipelines.validate import ValidatePipeline
 from staktrakr.crawl_context import CrawlContext
-from staktrakr.models import Status
-from staktrakr.store.vision import other_dealer_prices
+from staktrakr.models import Status, plugin_columns
+from staktrakr.pipelines.validate import ValidatePipeline
 from staktrakr.timeutil import ago, iso_ms, utcnow
-from staktrakr.vision import VISION_STATUSES
-from staktrakr.vision.client import CallTotals, ClientOptions, GeminiVision, VisionBudgetExhausted, VisionError
-from staktrakr.vision.merge import METHOD_VISION, Decision, MergeParams, Scraped, decide
-from staktrakr.vision.prompt import build_prompt
-from staktrakr.vision.screenshots import VisionCapture
+
+from .client import CallTotals, ClientOptions, GeminiVision, VisionBudgetExhausted, VisionError
+from .merge import METHOD_VISION, Decision, MergeParams, Scraped, decide
+from .prompt import build_prompt
+from .screenshots import VisionCapture
+from .settings import VisionSettings
+from .status import VISION_STATUSES, vision_settings, vision_status
+from .store import SNAPSHOT_COLUMNS, other_dealer_prices
+from .visits import ScreenshotVisits, screenshot_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +52,18 @@ def estimated_cost(totals: CallTotals, usd_per_mtoken_in: float, usd_per_mtoken_
 
 
 class VisionPipeline:
-    def __init__(self, crawler: Any, capture: VisionCapture):
+    def __init__(self, crawler: Any, section: VisionSettings):
         self.crawler = crawler
         self.stats = crawler.stats
         self.settings = crawler.settings
         self.context = CrawlContext.of(crawler)
-        self.capture = capture
+        self.section = section
+        self.capture = VisionCapture(crawler)
+        # The screenshots: taken in the spider's browser visits, through its signals.
+        self.visits = ScreenshotVisits(crawler, self.capture)
         self.validator = ValidatePipeline(self.context)
         self.params = MergeParams.from_settings(self.settings)
-        self.options = ClientOptions.from_settings(self.settings, self.context.config.GEMINI_BASE_URL)
+        self.options = ClientOptions.from_settings(self.settings, section.GEMINI_BASE_URL)
         self.concurrency = max(1, self.settings.getint("VISION_CONCURRENCY"))
         self.median_hours = self.settings.getfloat("VISION_MEDIAN_LOOKBACK_HOURS")
         self.price_in = self.settings.getfloat("VISION_PRICE_PER_MTOKEN_IN")
@@ -65,18 +74,19 @@ class VisionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> VisionPipeline:
-        capture = VisionCapture.of(crawler)
-        if not capture.active:
-            logger.info("vision cross-check off: %s", capture.why_not)
+        section = vision_settings(crawler.settings)
+        active, why_not = vision_status(section, CrawlContext.of(crawler).pm)
+        if not active:
+            logger.info("vision cross-check off: %s", why_not)
             raise NotConfigured
-        return cls(crawler, capture)
+        return cls(crawler, section)
 
     # -- run ------------------------------------------------------------------------------------
 
     def open_spider(self, spider: Any = None) -> None:
         from twisted.python.threadpool import ThreadPool
 
-        key = self.context.config.GEMINI_API_KEY
+        key = self.section.GEMINI_API_KEY
         assert key is not None  # vision_status() checked it
         self.client = GeminiVision(key.get_secret_value(), self.options, self.capture.calls)
         from twisted.internet import reactor
@@ -120,7 +130,7 @@ class VisionPipeline:
         if "coin_slug" not in adapter.field_names() or adapter.get("status") not in VISION_STATUSES:
             return item
         vendor, slug = adapter["vendor"], adapter["coin_slug"]
-        screenshot = adapter.get("screenshot")
+        screenshot = screenshot_of(item)
         if not screenshot or not Path(screenshot).is_file():
             self.stats.inc_value(f"{STATS}/no_screenshot")
             return item
@@ -155,6 +165,7 @@ class VisionPipeline:
         )
         decision = decide(scraped, answer.reading, coin, (low, high), others, self.params)
         self._apply(adapter, decision)
+        plugin_columns(item).update({name: getattr(decision, name) for name in SNAPSHOT_COLUMNS})
         if decision.method == METHOD_VISION and decision.price is not None:
             # A price only the screenshot gave goes through the same validation as any other.
             self.validator.process_item(item)
@@ -194,8 +205,6 @@ class VisionPipeline:
             adapter["source"] = decision.source
         if decision.confidence is not None:
             adapter["confidence"] = decision.confidence
-        for name in ("scraped_price", "vision_price", "vision_in_stock", "vision_weight", "vision_agrees"):
-            adapter[name] = getattr(decision, name)
         reason = adapter.get("reason")
         adapter["reason"] = f"{reason}; vision: {decision.note}" if reason else f"vision: {decision.note}"
 
