@@ -37,7 +37,7 @@ def _providers(tmp_path: Path, sites: SampleSites, paths: list[str]) -> str:
 def test_browser_pages_are_read_on_the_shared_host(tmp_path, config):
     with browser_host(tmp_path) as host, SampleSites() as sites:
         env = {"STAKTRAKR_PROVIDERS": _providers(tmp_path, sites, [BROWSER_PAGE, *STATIC_PAGES]), "PLAYWRIGHT_CONNECT_URL": host.url}
-        done = scrapy("crawl", "retail", "-s", "LOG_LEVEL=INFO", env=env)
+        done = scrapy("crawl", "retail", "-s", "LOG_LEVEL=DEBUG", env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = _rows(config.STAKTRAKR_DB)
     for path in [BROWSER_PAGE, *STATIC_PAGES]:
