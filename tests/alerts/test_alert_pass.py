@@ -70,5 +70,7 @@ def test_alert_urls_are_a_secret_and_a_bad_one_is_one_clear_line(tmp_path):
     assert "nonsense-without-scheme" not in done.stderr + done.stdout
     dry = staktrakr("alert", "--dry-run", env={"ALERT_URLS": secret})
     assert dry.returncode == 0 and "nothing sent" in dry.stderr and "hunter2" not in dry.stdout + dry.stderr
+    verbose = staktrakr("-v", "alert", env={"ALERT_URLS": "json://user:hunter2@127.0.0.1:9/hook"})
+    assert verbose.returncode == 0 and "Loaded JSON URL" in verbose.stderr and "hunter2" not in verbose.stdout + verbose.stderr
     bad_time = staktrakr("alert", "--now", "yesterday")
     assert bad_time.returncode == 2 and "not an ISO-8601 time: 'yesterday'" in bad_time.stderr
