@@ -1,5 +1,5 @@
 """Spot-relative validation: the validation pipeline, built from a crawler, judges retail prices
-against melt value at the latest stored spot price (plugins/spot.py `staktrakr_price_bounds`)."""
+against melt value at the latest stored spot price (plugins/spot/bounds.py, hook `staktrakr_price_bounds`)."""
 
 from __future__ import annotations
 
