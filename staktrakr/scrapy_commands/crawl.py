@@ -14,9 +14,10 @@ from pathlib import Path
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from staktrakr.config import Config, config_from_settings
+from staktrakr.config import Config, config_from_settings, sections
 from staktrakr.errors import ConfigError, StoreError
 from staktrakr.locking import LockBusy, job_lock
+from staktrakr.plugin_manager import get_plugin_manager
 from staktrakr.runs import JOB_LOCKED_SETTING
 from staktrakr.shards import shard_of
 from staktrakr.store import open_database
@@ -34,6 +35,11 @@ class Command(ScrapyCrawl):
         assert self.crawler_process is not None
         try:
             config = config_from_settings(self.settings)
+            # The plugins' sections too (hook staktrakr_config_fields): a bad variable of a
+            # feed plugin is the same one line as the core's, not a component's traceback.
+            get_plugin_manager(config)
+            for model in sections().values():
+                config_from_settings(self.settings, model)
         except ConfigError as exc:  # before any component is built: one message, no traceback
             logger.error("%s", exc)
             self.exitcode = exc.exit_code

@@ -415,3 +415,13 @@ def test_scrapy_list_shows_the_feed_spiders():
     listed = scrapy("list")
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert {"spot", "goldback"} <= set(listed.stdout.split())
+
+
+@pytest.mark.parametrize(("spider", "variable"), [("spot", "METALPRICE_API_URL"), ("goldback", "GOLDBACK_URL")])
+def test_a_bad_url_in_a_feed_plugins_section_is_one_line_before_the_crawl(spider, variable):
+    # The variables are the plugins' own sections now (hook staktrakr_config_fields); the crawl
+    # command checks them with the core's, as it did when they were core variables.
+    done = scrapy("crawl", spider, env={variable: "ftp://example.com", "METAL_PRICE_API_KEY": CANARY}, timeout=120)
+    assert done.returncode == 2
+    assert f"invalid configuration: {variable}: must be an http:// or https:// URL" in done.stderr
+    assert "Traceback" not in done.stderr
