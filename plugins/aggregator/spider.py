@@ -46,6 +46,7 @@ class AggregatorSpider(FeedSpider):
             # Off means off: no poller_runs row, no database, no sync for a feature nobody turned on.
             extensions = settings.getdict("EXTENSIONS")
             extensions["staktrakr.runs.RunRecorder"] = None
+            extensions["staktrakr.sync.TursoSync"] = None  # sync is its own extension (staktrakr/sync.py)
             settings.set("EXTENSIONS", extensions, priority="spider")
 
     def plan(self) -> dict[Coin, list[str]]:
