@@ -114,7 +114,7 @@ class RetailSpider(scrapy.Spider):
         self, target: Target, url_index: int, *, browser: bool | None = None, proxy_tier: int = 0, started: float | None = None
     ) -> scrapy.Request:
         """A request for one URL of `target`. Static or browser is decided when its download
-        starts (`_decide_fetch`) unless `browser` fixes it (a re-fetch, a screenshot visit)."""
+        starts (`_decide_fetch`) unless `browser` fixes it (a re-fetch, a plugin's extra visit)."""
         meta: dict[str, Any] = {
             "target": target,
             "url_index": url_index,
