@@ -108,7 +108,8 @@ class ProxyTierMiddleware:
     def from_crawler(cls, crawler: Any) -> ProxyTierMiddleware:
         urls = CrawlContext.of(crawler).config.PROXY_TIERS
         if not urls:
-            raise NotConfigured("PROXY_TIERS is not set")
+            # Without a message: Scrapy would log a WARNING on every crawl that uses no proxies.
+            raise NotConfigured
         tiers = [ProxyTier.parse(n, secret.get_secret_value()) for n, secret in enumerate(urls, 1)]
         for tier in tiers:
             if tier.socks:

@@ -62,8 +62,9 @@ def db_status(ctx: CommandContext, as_json: bool) -> None:
     from ..store import open_database
     from ..store.snapshots import count_rows
 
-    tables = ("price_snapshots", "poller_runs", "provider_failures", "spot_prices", "goldback_rates", "provider_coins", "provider_vendors")
     with open_database(ctx.config) as database:
+        # Every table, the plugins' included: the core does not list what plugins own.
+        tables = [t for t in database.table_names() if t not in ("schema_migrations", "plugin_migrations")]
         counts = {t: count_rows(database, t) for t in tables}
         runs = [{k: v for k, v in r.items() if k != "rn"} for r in last_run_per_job(database)]
         version = database.schema_version()

@@ -99,10 +99,13 @@ def observation_counts(db: Database, since: str) -> list[dict[str, Any]]:
 
 
 def last_success_per_feed(db: Database) -> list[dict[str, Any]]:
-    """(feed, poller_id, at): newest retail `ok` observation, spot reading and Goldback rate per poller."""
+    """(feed, poller_id, at): the newest retail `ok` observation per poller, and for every other
+    feed (spot, Goldback, a plugin's) the end of its newest run that captured something. Runs are
+    a core table: the core reads no plugin's tables."""
     return db.query(
         """SELECT 'retail' AS feed, poller_id, MAX(scraped_at) AS at FROM price_snapshots WHERE status = 'ok' GROUP BY poller_id
-           UNION ALL SELECT 'spot', poller_id, MAX(timestamp) FROM spot_prices GROUP BY poller_id
-           UNION ALL SELECT 'goldback', poller_id, MAX(scraped_at) FROM goldback_rates GROUP BY poller_id
+           UNION ALL SELECT job, poller_id, MAX(finished_at) FROM poller_runs
+               WHERE job <> 'retail' AND job NOT LIKE 'retail-%' AND captured > 0 AND finished_at IS NOT NULL
+               GROUP BY job, poller_id
            ORDER BY 1, 2"""
     )
