@@ -103,7 +103,7 @@ def test_schedules_are_the_vm_crontabs():
     for name, command in [
         ("staktrakr-retail", "scrapy crawl retail"), ("staktrakr-retail-retry", "scrapy crawl retail -a only=failed"),
         ("staktrakr-spot", "scrapy crawl spot"), ("staktrakr-goldback", "scrapy crawl goldback"),
-        ("staktrakr-publish", "staktrakr publish"),
+        ("staktrakr-publish", "staktrakr publish"), ("staktrakr-alert", "staktrakr alert"),
     ]:  # fmt: skip
         job = jobs[name]
         assert job["spec"]["schedule"] == _crontab_schedule(command), name
