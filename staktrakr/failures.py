@@ -3,7 +3,7 @@
 A pipeline or a plugin hook that raises must not make a target vanish (the store records it as
 `error`), and "error: KeyError" alone sends the operator hunting; the traceback says which
 pipeline method or plugin hook it was, so the reason names it: "ValidatePipeline.process_item:
-plugin hook staktrakr_price_bounds (plugins/spot.py) raised ValueError: ...".
+plugin hook staktrakr_price_bounds (plugins/spot/bounds.py) raised ValueError: ...".
 """
 
 from __future__ import annotations

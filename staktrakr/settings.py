@@ -49,7 +49,7 @@ RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 REDIRECT_ENABLED = True
 
-# -- proxy tiers (staktrakr/middlewares.py) --------------------------------------------------
+# -- proxy tiers (staktrakr/proxy_tiers.py) --------------------------------------------------
 # PROXY_TIERS (environment, see staktrakr/config.py) lists proxy URLs tried in order after the
 # direct attempt. Prefer the environment to `-s PROXY_TIERS=...`: both work and neither is
 # logged, but command-line arguments are visible to every user in the process list.
