@@ -3,6 +3,10 @@
 Used by the export (every API file), the providers cache and the feed plugins. The temp file
 is a dotfile ending in `.tmp` (`.latest.json.k2j4_x.tmp`), so debris of a killed write is easy
 to recognise and is never published.
+
+Modes are explicit: `mkstemp` creates its file 0600 and the rename keeps that mode, so without a
+chmod a web server running as another user could not read the published files. Files get
+`FILE_MODE` (0644) and the folders this module creates `DIR_MODE` (0755), whatever the umask.
 """
 
 from __future__ import annotations
@@ -11,27 +15,50 @@ import os
 import tempfile
 from pathlib import Path
 
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+
 
 def is_temp_name(name: str) -> bool:
     """A temp file of `write_atomic` (`.latest.json.k2j4_x.tmp`)."""
     return name.startswith(".") and name.endswith(".tmp")
 
 
-def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None) -> bool:
+def make_dirs(folder: Path, mode: int = DIR_MODE) -> None:
+    """Create `folder` and its missing parents with `mode` (the umask does not apply); folders
+    that already exist are left as they are (the data root may be a mount owned by someone else)."""
+    missing: list[Path] = []
+    current = Path(folder)
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=mode)
+        except FileExistsError:
+            continue  # another writer made it meanwhile: theirs
+        os.chmod(created, mode)
+
+
+def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None, mode: int = FILE_MODE) -> bool:
     """Replace `path` with `data` via a temp file + rename; False (file untouched) when equal.
 
     The temp file goes to `tmp_dir` (same filesystem as `path`, or the rename fails) or, by
-    default, beside `path` as a dotfile ending in `.tmp`.
+    default, beside `path` as a dotfile ending in `.tmp`. The mode is set on the temp file
+    before the rename, so the file is never visible with another mode.
     """
     try:
         if path.read_bytes() == data:
             return False
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=tmp_dir or path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -4,7 +4,8 @@
     staktrakr metrics --textfile /var/lib/node_exporter/staktrakr.prom   write it atomically
 
 Every figure is read when it is asked for, from STAKTRAKR_DB (runs, observations, feeds) and from
-the published files in STAKTRAKR_API_DIR (freshness, judged by `staktrakr.health.check_health`).
+the published files of the data root (freshness, judged by `staktrakr.health.check_health`): the
+folder `staktrakr serve` serves at `/metrics`, STAKTRAKR_API_DIR for `staktrakr metrics`.
 `StaktrakrCollector` is a custom collector registered on its own `CollectorRegistry`: nothing is
 kept in process-global metric objects, so the numbers are the database's, not a process's memory.
 """
@@ -43,8 +44,16 @@ DB_LOCK_TIMEOUT_S = 10.0
 class StaktrakrCollector(Collector):
     """Collects the metrics from the database and the published files on every scrape."""
 
-    def __init__(self, config: Config, now: Callable[[], datetime] = utcnow, max_age: Mapping[str, timedelta] | None = None):
+    def __init__(
+        self,
+        config: Config,
+        now: Callable[[], datetime] = utcnow,
+        max_age: Mapping[str, timedelta] | None = None,
+        api_dir: Path | None = None,
+    ):
         self.config = config
+        # The data root whose files are judged: the folder `serve --dir` serves, else STAKTRAKR_API_DIR.
+        self.api_dir = Path(api_dir) if api_dir is not None else Path(config.STAKTRAKR_API_DIR)
         self.now = now
         self.max_age = dict(max_age or {})  # thresholds by feed name; default: each check's own
 
@@ -133,8 +142,8 @@ class StaktrakrCollector(Collector):
 
     def _published_metrics(self, now: datetime) -> Iterator[Metric]:
         checks = collect_checks(get_plugin_manager(self.config))
-        report = check_health(FolderRoot(self.config.STAKTRAKR_API_DIR), checks, now, max_age=self.max_age)
-        age = GaugeMetricFamily("staktrakr_published_age_seconds", "Age of each published feed in STAKTRAKR_API_DIR (absent when missing).", labels=["feed"])
+        report = check_health(FolderRoot(self.api_dir), checks, now, max_age=self.max_age)
+        age = GaugeMetricFamily("staktrakr_published_age_seconds", "Age of each published feed in the data root (absent when missing).", labels=["feed"])
         stamp = GaugeMetricFamily("staktrakr_published_timestamp_seconds", "The published feed's own timestamp (Unix time).", labels=["feed"])
         fresh = GaugeMetricFamily("staktrakr_published_fresh", "1 when the published feed is within its threshold (`staktrakr health`), else 0.", labels=["feed"])
         limit = GaugeMetricFamily("staktrakr_published_threshold_seconds", "Age above which the feed counts as stale.", labels=["feed"])
@@ -148,16 +157,17 @@ class StaktrakrCollector(Collector):
         yield from (age, stamp, fresh, limit)
 
 
-def build_registry(config: Config, now: Callable[[], datetime] = utcnow) -> CollectorRegistry:
+def build_registry(config: Config, now: Callable[[], datetime] = utcnow, api_dir: Path | None = None) -> CollectorRegistry:
     """A registry holding only our collector (nothing is collected until it is asked)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StaktrakrCollector(config, now=now))
+    registry.register(StaktrakrCollector(config, now=now, api_dir=api_dir))
     return registry
 
 
-def render(config: Config) -> bytes:
-    """The metrics in Prometheus text exposition format."""
-    return generate_latest(build_registry(config))
+def render(config: Config, api_dir: Path | None = None) -> bytes:
+    """The metrics in Prometheus text exposition format (published files of `api_dir`, default
+    STAKTRAKR_API_DIR)."""
+    return generate_latest(build_registry(config, api_dir=api_dir))
 
 
 def write_textfile(config: Config, path: Path) -> None:
@@ -172,11 +182,13 @@ def write_textfile(config: Config, path: Path) -> None:
 def metrics_routes(config: Config | None = None) -> list[web.RouteDef]:
     """The `/metrics` route for `staktrakr.serve.make_app(root, extra_routes=...)`.
 
-    Without `config`, the environment is read at each request (as every command reads it)."""
+    Without `config`, the environment is read at each request (as every command reads it). The
+    published files judged are those of the folder the app serves, not STAKTRAKR_API_DIR."""
+    from .serve import ROOT_KEY
 
     async def handler(request: web.Request) -> web.Response:
         try:
-            body = await asyncio.to_thread(render, config or load_config())
+            body = await asyncio.to_thread(render, config or load_config(), request.app.get(ROOT_KEY))
         except StaktrakrError as exc:
             return web.Response(status=500, text=f"500: {exc}\n", headers={"Cache-Control": "no-store"})
         # no-store: a cached scrape would hide an outage from Prometheus.

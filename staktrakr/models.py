@@ -97,7 +97,9 @@ class DealerProfile(BaseModel):
 
     id: str
     name: str
-    homepage: str | None = None
+    homepage: str | None = None  # the dealer's home page; also its link in `_vendor_meta`
+    # Brand colour (CSS hex, `#rrggbb`) the web app draws the dealer's chips with (`_vendor_meta`).
+    color: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$")
     # True: always through headless Chromium; False: never; None: learned by the crawl (a page
     # that renders its price with JavaScript sends the dealer to the browser, remembered).
     browser: bool | None = None

@@ -517,3 +517,49 @@ def test_serve_command_reports_a_busy_port_without_traceback(root: Path) -> None
         result = CliRunner().invoke(serve_command, ["--dir", str(root), "--port", str(port)])
     assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output
+
+
+def _manifest_folder(folder: Path, generated_at: str) -> Path:
+    (folder / "api").mkdir(parents=True)
+    (folder / "api/manifest.json").write_text(json.dumps({"generated_at": generated_at}))
+    return folder
+
+
+def _metric(text: str, name: str, feed: str) -> float | None:
+    prefix = f'{name}{{feed="{feed}"}} '
+    return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), None)
+
+
+@pytest.mark.timeout(60)
+def test_metrics_and_health_judge_the_served_folder_not_the_configured_one(tmp_path: Path) -> None:
+    from staktrakr.timeutil import iso_ms, utcnow
+
+    fresh = iso_ms(utcnow())
+    served = _manifest_folder(tmp_path / "served", fresh)
+    configured = _manifest_folder(tmp_path / "configured", "2026-03-15T20:23:02.057Z")  # months old
+    env = {**os.environ, "STAKTRAKR_API_DIR": str(configured), "STAKTRAKR_DB": str(tmp_path / "none.db")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "staktrakr.cli", "serve", "--dir", str(served), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        line = _read_line(proc, timeout=30)
+        assert line.startswith(f"serving {served} on http://127.0.0.1:"), line
+        url = line.split(" on ", 1)[1].split("/ ", 1)[0]
+        assert json.loads(fetch(url, "/health").body)["generated_at"] == fresh
+        metrics = fetch(url, "/metrics").body.decode()
+        assert _metric(metrics, "staktrakr_published_fresh", "market") == 1
+        assert _metric(metrics, "staktrakr_published_age_seconds", "market") < 600
+        # the configured folder going fresh or missing changes nothing: it is not the one served
+        shutil.rmtree(configured)
+        assert _metric(fetch(url, "/metrics").body.decode(), "staktrakr_published_fresh", "market") == 1
+        # the served folder going stale shows at once
+        (served / "api/manifest.json").write_text(json.dumps({"generated_at": "2026-03-15T20:23:02.057Z"}))
+        assert json.loads(fetch(url, "/health").body)["generated_at"] == "2026-03-15T20:23:02.057Z"
+        assert _metric(fetch(url, "/metrics").body.decode(), "staktrakr_published_fresh", "market") == 0
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -7,6 +7,7 @@ PROFILE = DealerProfile(
     id="apmex",
     name="APMEX",
     homepage="https://www.apmex.com",
+    color="#00529b",
 )
 
 

@@ -7,6 +7,7 @@ PROFILE = DealerProfile(
     id="bullionexchanges",
     name="Bullion Exchanges",
     homepage="https://www.bullionexchanges.com",
+    color="#c9a227",
     browser=True,
 )
 

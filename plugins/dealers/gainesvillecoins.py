@@ -7,6 +7,7 @@ PROFILE = DealerProfile(
     id="gainesvillecoins",
     name="Gainesville Coins",
     homepage="https://www.gainesvillecoins.com",
+    color="#e87722",
 )
 
 

@@ -7,6 +7,7 @@ PROFILE = DealerProfile(
     id="herobullion",
     name="Hero Bullion",
     homepage="https://www.herobullion.com",
+    color="#d62828",
 )
 
 

@@ -7,6 +7,7 @@ PROFILE = DealerProfile(
     id="jmbullion",
     name="JM Bullion",
     homepage="https://www.jmbullion.com",
+    color="#13294b",
     preorder_purchasable=True,
     tail_markers=('Similar Products You May Like',),
 )

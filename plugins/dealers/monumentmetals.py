@@ -7,6 +7,7 @@ PROFILE = DealerProfile(
     id="monumentmetals",
     name="Monument Metals",
     homepage="https://monumentmetals.com",
+    color="#8c6d3f",
     preorder_purchasable=True,
 )
 

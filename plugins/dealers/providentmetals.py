@@ -7,6 +7,7 @@ PROFILE = DealerProfile(
     id="providentmetals",
     name="Provident Metals",
     homepage="https://www.providentmetals.com",
+    color="#00857c",
 )
 
 

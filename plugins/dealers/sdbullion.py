@@ -7,6 +7,7 @@ PROFILE = DealerProfile(
     id="sdbullion",
     name="SD Bullion",
     homepage="https://sdbullion.com",
+    color="#f2a900",
     tail_markers=('Add on Items', 'Customers Also Purchased'),
 )
 

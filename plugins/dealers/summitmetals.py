@@ -7,6 +7,7 @@ PROFILE = DealerProfile(
     id="summitmetals",
     name="Summit Metals",
     homepage="https://summitmetals.com",
+    color="#5b6770",
 )
 
 

@@ -28,7 +28,9 @@ from staktrakr.timeutil import parse_time
 from .files import goldback_files
 from .settings import GoldbackSettings, default_settings
 from .spider import GoldbackSpider
-from .store import MIGRATIONS
+from .store import MIGRATIONS, latest_goldback_rate
+
+GOLDBACK_METAL = "goldback"
 
 
 @hookimpl
@@ -54,6 +56,16 @@ def staktrakr_migrations() -> list[Migration]:
 @hookimpl
 def staktrakr_export_files(db: Any, as_of: str, coins: Mapping[str, Coin]) -> dict[str, Any]:
     return goldback_files(db, parse_time(as_of))
+
+
+@hookimpl
+def staktrakr_spot_price(db: Any, metal: str, since: str, until: str) -> dict[str, Any] | None:
+    # A Goldback is priced against the official G1 rate, not its gold content: the export asks
+    # for metal "goldback" (USD per G unit) when it measures Goldback premiums.
+    if metal != GOLDBACK_METAL:
+        return None
+    row = latest_goldback_rate(db, since, until)
+    return {"spot": row["g1_usd"], "timestamp": row["scraped_at"]} if row is not None else None
 
 
 # The health check and the backfill importer live in their own modules, imported only when asked

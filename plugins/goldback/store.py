@@ -66,3 +66,13 @@ def daily_goldback_rates(db: Database, until: str = "9999") -> list[dict[str, An
            WHERE rn = 1 ORDER BY date DESC""",
         (until,),
     )
+
+
+def latest_goldback_rate(db: Database, since: str, until: str) -> dict[str, Any] | None:
+    """The newest rate scraped in [since, until] (the export's reference for Goldback prices)."""
+    rows = db.query(
+        "SELECT g1_usd, scraped_at FROM goldback_rates WHERE scraped_at >= ? AND scraped_at <= ? "
+        "ORDER BY scraped_at DESC, id DESC LIMIT 1",
+        (since, until),
+    )
+    return rows[0] if rows else None

@@ -1,6 +1,7 @@
 """The spot files of the published API, built from the database by the export (hook
 `staktrakr_export_files`): `hourly/YYYY/MM/DD/HH.json` (every reading of the hour) and
-`15min/YYYY/MM/DD/HHMM.json` (the first poll of the floor), in the live files' shape.
+`15min/YYYY/MM/DD/HHMM.json` (the first poll of the floor), in the live files' shape. Hourly
+files cover the last 7 days (what the web app fetches on a first visit), 15-minute files a day.
 
 Only the export writes them: it rewrites a file whose content differs, so a file left broken
 (the NUL-filled `2220.json` the live API still publishes) is written again by the next export.
@@ -65,16 +66,32 @@ def quarter_files(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str,
     return files
 
 
-def spot_export_files(db: Any, as_of: datetime, hours: int = 24) -> dict[str, Any]:
-    """The hourly and 15-minute files of the last `hours` hours, as of `as_of`, from the database,
-    and those of older hours that readings stored in that time belong to (`-a backfill=2d` fills
-    hours up to a week back: they are published by the next export)."""
-    first = as_of.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+# The web app fetches the hourly files of the last 7 days on a first visit; 15-minute files are
+# read only for the last day.
+HOURLY_HOURS = 7 * 24
+QUARTER_HOURS = 24
+
+
+def spot_export_files(db: Any, as_of: datetime, hourly_hours: int = HOURLY_HOURS, quarter_hours: int = QUARTER_HOURS) -> dict[str, Any]:
+    """The hourly files of the last `hourly_hours` hours and the 15-minute files of the last
+    `quarter_hours`, as of `as_of`, from the database, and both files of older hours that
+    readings stored in the last day belong to (a backfill fills hours weeks back: they are
+    published by the next export). The export rewrites only the files whose content changed."""
+    this_hour = as_of.replace(minute=0, second=0, microsecond=0)
+    hourly_first = this_hour - timedelta(hours=hourly_hours - 1)
+    quarter_first = this_hour - timedelta(hours=quarter_hours - 1)
     cutoff = iso_ms(as_of)
     end = iso_ms(as_of + timedelta(seconds=1))
-    rows = spot_readings_between(db, iso_ms(first), end)
-    for hour in hours_stored_between(db, iso_ms(as_of - timedelta(hours=hours)), cutoff, iso_ms(first)):
+    window_first = min(hourly_first, quarter_first)
+    rows = spot_readings_between(db, iso_ms(window_first), end)
+    quarter_rows = [r for r in rows if parse_time(r["timestamp"]) >= quarter_first]
+    stored_since = iso_ms(as_of - timedelta(hours=quarter_hours))
+    for hour in hours_stored_between(db, stored_since, cutoff, iso_ms(quarter_first)):
         start = parse_time(f"{hour}:00:00Z")
-        rows += spot_readings_between(db, iso_ms(start), iso_ms(start + timedelta(hours=1)))
+        older = spot_readings_between(db, iso_ms(start), iso_ms(start + timedelta(hours=1)))
+        quarter_rows += older
+        if start < window_first:
+            rows += older
     rows = [r for r in rows if r["timestamp"] <= cutoff]
-    return {**hourly_files(rows), **quarter_files(rows)}
+    quarter_rows = [r for r in quarter_rows if r["timestamp"] <= cutoff]
+    return {**hourly_files(rows), **quarter_files(quarter_rows)}

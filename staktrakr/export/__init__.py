@@ -29,7 +29,9 @@ from ..store import Database
 from ..store.exports import day_fingerprints, informative_observations, last_in_stock_price
 from ..timeutil import iso_ms, utcnow
 from ..status import build_status, configured_targets
-from .figures import ExportParams, Observation, SpotQuote, coin_figures, history_day
+from ..plugin_manager import dealer_profiles
+from .vendors import published_providers
+from .figures import GOLDBACK_RATE, ExportParams, Observation, SpotQuote, coin_figures, history_day, reference_metal
 from .writer import ApiWriter, js_value, write_atomic
 
 logger = logging.getLogger(__name__)
@@ -95,14 +97,22 @@ def export_cache_path(config: Any) -> Path:
     return db_path.with_name(db_path.name + ".export-cache.json")
 
 
+# How old a quote may be to measure prices against. The Goldback rate is read once a day (the
+# web app calls it stale after 25 h); spot prices are polled all day.
+QUOTE_MAX_AGE = {
+    "gold": timedelta(hours=24), "silver": timedelta(hours=24), "platinum": timedelta(hours=24),
+    "palladium": timedelta(hours=24), GOLDBACK_RATE: timedelta(hours=26),
+}  # fmt: skip
+
+
 def _spot_quotes(db: Database, as_of: datetime, pm: Any) -> dict[str, SpotQuote]:
-    """The latest spot price of each metal read in the 24 h before `as_of`, from the spot feed
-    plugin (hook `staktrakr_spot_price`): none without one."""
+    """The latest spot price of each metal (and the Goldback G1 rate) read recently before
+    `as_of`, from the feed plugins (hook `staktrakr_spot_price`): none without one."""
     quotes: dict[str, SpotQuote] = {}
     if pm is None:
         return quotes
-    for metal in ("gold", "silver", "platinum", "palladium"):
-        row = pm.hook.staktrakr_spot_price(db=db, metal=metal, since=iso_ms(as_of - timedelta(hours=24)), until=iso_ms(as_of))
+    for metal, max_age in QUOTE_MAX_AGE.items():
+        row = pm.hook.staktrakr_spot_price(db=db, metal=metal, since=iso_ms(as_of - max_age), until=iso_ms(as_of))
         if row is not None:
             quotes[metal] = SpotQuote(metal, row["spot"], row["timestamp"])
     return quotes
@@ -191,7 +201,7 @@ def export_api(
                 return last_in_stock_price(db, slug, vendor, generated_at, since)
 
             coin = coins[slug]
-            quote = quotes.get(coin.spot_metal.value)
+            quote = quotes.get(reference_metal(coin))
             figures[slug] = coin_figures(slug, recent, history, configured, as_of, params, last_in_stock, coin, quote)
         status = build_status(db, as_of, targets=configured_targets(providers.listings)).model_dump(mode="json")
     cache.save(set(days))
@@ -226,7 +236,8 @@ def export_api(
                 published_manifest = old  # its generated_at says when the data last moved
             continue
         writer.write_json(relative, value)
-    writer.write_json(layout.PROVIDERS, providers.flat())
+    profiles = dealer_profiles(pm) if pm is not None else {}
+    writer.write_json(layout.PROVIDERS, published_providers(providers, profiles))
     for relative, value in sorted(extra_files.items()):
         writer.write_json(relative, value)
     for relative, value in schema_files().items():

@@ -16,7 +16,7 @@ from ..api.models.retail import CoinSummary, DailyVendor, HistoryDay, SlugLatest
 from ..extract.money import round2
 from .. import medians
 from ..medians import upper_median
-from ..models import Coin
+from ..models import Coin, Metal
 from ..timeutil import floor_15, iso_ms, iso_s
 
 SCRAPED_SOURCE = "firecrawl"  # the live contract's value for "price read from the dealer page"
@@ -202,6 +202,22 @@ class SpotQuote:
     as_of: str  # when it was read
 
 
+# What a Goldback is worth is the official exchange rate (USD per G unit, the Goldback feed's
+# g1_usd) times its denomination; its gold content (1/1000 oz per G) is a small part of that, so
+# measured against gold a G1 read as $12,490 an ounce and a large "premium".
+GOLDBACK_RATE = "goldback"
+
+
+def reference_metal(coin: Coin) -> str:
+    """The quote a coin is measured against: its spot metal, or the Goldback rate."""
+    return GOLDBACK_RATE if coin.metal is Metal.goldback else coin.spot_metal.value
+
+
+def reference_units(coin: Coin) -> float:
+    """How many units of that quote the coin holds: fine troy ounces, or G units (its denomination)."""
+    return coin.weight_oz if coin.metal is Metal.goldback else coin.fine_oz
+
+
 def premium(price: float, melt: float | None) -> float | None:
     return round2((price - melt) / melt * 100) if melt else None
 
@@ -273,11 +289,13 @@ def coin_figures(
         vendors[vendor] = entry
         stale_prices[vendor] = o.price
 
-    # What buyers also want: price per ounce of metal, melt value and premium over spot.
-    melt = round2(spot.price * coin.fine_oz) if spot is not None and coin is not None else None
-    if coin is not None:
+    # What buyers also want: price per ounce of metal (per G unit for a Goldback), melt value
+    # (exchange value for a Goldback) and premium over it.
+    units = reference_units(coin) if coin is not None else None
+    melt = round2(spot.price * units) if spot is not None and units is not None else None
+    if units is not None:
         for entry in vendors.values():
-            entry.per_oz = round2(entry.price / coin.fine_oz)
+            entry.per_oz = round2(entry.price / units)
             entry.premium_pct = premium(entry.price, melt)
 
     availability: dict[str, bool] = {}

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..api.families import published_value
 from ..api.layout import API_DIR, NOT_SLUG_DIRS, is_api_file, slug_dir  # is_api_file re-exported for the publisher
-from ..files import is_temp_name, write_atomic  # re-exported: the export's callers import them from here
+from ..files import is_temp_name, make_dirs, write_atomic  # re-exported: the export's callers import them from here
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _usable_staging(root: Path) -> Path | None:
     never published)."""
     staging = staging_dir(root)
     try:
-        Path(root).mkdir(parents=True, exist_ok=True)
+        make_dirs(Path(root))  # served: 0755 like every folder the export creates
         staging.mkdir(exist_ok=True)
         if staging.stat().st_dev == Path(root).stat().st_dev:
             return staging

@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..api.models.retail import VENDOR_META_KEY
 from ..catalogue import catalogue_coin
 from ..errors import ProvidersError
 from ..models import Coin, Listing, Metal
@@ -154,6 +155,8 @@ def parse_providers(data: Any, source: str, known_dealers: Collection[str] | Non
     raw_coins: Mapping[str, Any] = data["coins"] if rich else data
 
     for slug, raw in raw_coins.items():
+        if not rich and slug == VENDOR_META_KEY:
+            continue  # the published file's dealer names and colours, not a coin
         if not isinstance(slug, str) or not _SLUG.match(slug):
             problems.append(f"coin {slug!r}: slug must be lower-case words joined by '-'")
             continue

@@ -394,7 +394,10 @@ def test_the_export_publishes_the_last_day_of_both_pollers(db, tmp_path):
     assert load(out / "hourly/2026/03/15/02.json") == [
         {"spot": 4990, "metal": "Gold", "source": "hourly", "provider": "StakTrakr", "timestamp": "2026-03-15 02:00:00"}
     ]
-    assert not (out / "hourly/2026/03/14/19.json").exists()
+    # more than a day before: its hourly file is published (the web app reads 7 days of them),
+    # no 15-minute file (those cover the last day)
+    assert [e["spot"] for e in load(out / "hourly/2026/03/14/19.json")] == [4000]
+    assert not (out / "15min/2026/03/14").exists()
     # one 15-minute file per polled floor, each the floor's first poll; the broken one repaired
     assert sorted(p.name for p in (out / "15min/2026/03/15").iterdir()) == ["2000.json", "2015.json", "2030.json"]
     assert [e["spot"] for e in load(out / "15min/2026/03/15/2030.json")] == [300.0, 303.0, 302.0, 301.0]

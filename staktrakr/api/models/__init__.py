@@ -12,6 +12,8 @@ from .retail import (
     LatestIndex,
     Manifest,
     Providers,
+    VENDOR_META_KEY,
+    VendorMeta,
     SlugLatest,
     SpotRef,
     VendorQuote,
@@ -21,5 +23,5 @@ from .retail import (
 __all__ = [
     "ApiModel", "dump", "GoldbackDay", "GoldbackSpot", "GoldbackYear", "SpotEntry", "SpotFile", "CoinMeta",
     "CoinSummary", "DailyVendor", "History", "HistoryDay", "LatestIndex", "Manifest", "Providers", "SlugLatest",
-    "SpotRef", "VendorQuote", "Window",
+    "SpotRef", "VENDOR_META_KEY", "VendorMeta", "VendorQuote", "Window",
 ]  # fmt: skip

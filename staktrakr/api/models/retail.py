@@ -6,7 +6,7 @@ files lack them, so a reader must not require them); everything else is the live
 
 from __future__ import annotations
 
-from pydantic import Field, RootModel
+from pydantic import Field, RootModel, model_validator
 
 from .base import ApiModel, Number
 
@@ -51,8 +51,33 @@ class LatestIndex(ApiModel):
     coins: dict[str, CoinSummary]
 
 
-class Providers(RootModel[dict[str, dict[str, str]]]):
-    """`api/providers.json`: coin slug -> dealer -> the canonical product URL."""
+# The one key of `api/providers.json` that is not a coin: how the web app names each dealer.
+VENDOR_META_KEY = "_vendor_meta"
+
+
+class VendorMeta(ApiModel):
+    """A dealer as the web app shows it (`_vendor_meta` in `api/providers.json`)."""
+
+    name: str
+    color: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="CSS colour of the dealer's chips")
+    url: str | None = Field(None, description="the dealer's home page")
+
+
+class Providers(RootModel[dict[str, dict[str, str] | dict[str, VendorMeta]]]):
+    """`api/providers.json`: coin slug -> dealer -> the canonical product URL, and under
+    `_vendor_meta` (the only key starting with `_`) dealer -> its display name, colour, home page."""
+
+    @model_validator(mode="after")
+    def _meta_only_under_its_key(self) -> Providers:
+        for key, value in self.root.items():
+            if key == VENDOR_META_KEY:
+                if any(not isinstance(v, VendorMeta) for v in value.values()):
+                    raise ValueError(f"{VENDOR_META_KEY}: every dealer must be an object with a name")
+            elif key.startswith("_"):
+                raise ValueError(f"{key!r}: the only key starting with '_' is {VENDOR_META_KEY!r}")
+            elif any(not isinstance(v, str) for v in value.values()):
+                raise ValueError(f"coin {key!r}: every dealer must map to a URL string")
+        return self
 
 
 class VendorQuote(ApiModel):
@@ -67,8 +92,8 @@ class VendorQuote(ApiModel):
     method: str | None = Field(None, description="ours: how the price was read")
     scraped_at: str | None = Field(None, description="ours")
     outlier: bool | None = None
-    per_oz: Number | None = Field(None, description="ours: price per fine troy ounce")
-    premium_pct: Number | None = Field(None, description="ours: premium over melt value, percent")
+    per_oz: Number | None = Field(None, description="ours: price per fine troy ounce; for a Goldback per G unit (compare g1_usd)")
+    premium_pct: Number | None = Field(None, description="ours: premium over melt value (a Goldback's exchange value), percent")
 
 
 class Window(ApiModel):
