@@ -174,3 +174,16 @@ def test_two_groups_of_three_shards_share_the_dealers_and_lose_nothing(tmp_path,
         ]  # fmt: skip
         latest = {slug: json.loads(sharded_tree[f"api/{slug}/latest.json"]) for slug in ("ase", "age")}
         assert {(slug, v) for slug, doc in latest.items() for v in doc["vendors"]} == set(farm.expected)
+
+        # -- the killed shard runs again: its local file is sound, whatever it stored before it
+        # was killed goes out with this run's rows, and the group has every target again
+        victim_env = shard_env("home", VICTIM)
+        checked = staktrakr("db", "check", env=victim_env)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        _finish({f"home-{VICTIM}-again": _start(victim_env, logs / f"home-{VICTIM}-again.log")}, logs)
+        pulled = staktrakr("db", "sync", "--pull-only", env=publisher)
+        assert pulled.returncode == 0, pulled.stderr
+        local_ids = {r["id"] for r in _rows(tmp_path / f"home-{VICTIM}.db", "SELECT id FROM price_snapshots")}
+        remote = _rows(tmp_path / "publisher.db")
+        assert local_ids and local_ids <= {r["id"] for r in remote}
+        assert {(r["coin_slug"], r["vendor"]) for r in remote if r["poller_id"] == "home"} == set(farm.expected)
