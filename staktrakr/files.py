@@ -42,6 +42,16 @@ def make_dirs(folder: Path, mode: int = DIR_MODE) -> None:
         os.chmod(created, mode)
 
 
+def ensure_mode(path: Path, mode: int = FILE_MODE) -> None:
+    """Give an unchanged file `mode` (a file an older version wrote 0600 is never rewritten
+    while its content stays the same); a file someone else owns is left as it is."""
+    try:
+        if os.stat(path).st_mode & 0o7777 != mode:
+            os.chmod(path, mode)
+    except OSError:
+        pass
+
+
 def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None, mode: int = FILE_MODE) -> bool:
     """Replace `path` with `data` via a temp file + rename; False (file untouched) when equal.
 
@@ -51,6 +61,7 @@ def write_atomic(path: Path, data: bytes, tmp_dir: Path | None = None, mode: int
     """
     try:
         if path.read_bytes() == data:
+            ensure_mode(path, mode)
             return False
     except OSError:
         pass

@@ -32,7 +32,7 @@ from ..status import build_status, configured_targets
 from ..plugin_manager import dealer_profiles
 from .vendors import published_providers
 from .figures import GOLDBACK_RATE, ExportParams, Observation, SpotQuote, coin_figures, history_day, reference_metal
-from .writer import ApiWriter, js_value, write_atomic
+from .writer import ApiWriter, ensure_mode, js_value, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +231,7 @@ def export_api(
     for relative, model in ((layout.LATEST, latest), (layout.MANIFEST, manifest), (layout.STATUS, status)):
         old, value = writer.read_json(relative), published_value(relative, model)
         if relative in _STAMPED and _same_but_stamp(old, value):
+            ensure_mode(writer.root / relative)
             writer.log.unchanged.append(relative)
             if relative == layout.MANIFEST:
                 published_manifest = old  # its generated_at says when the data last moved

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..api.families import published_value
 from ..api.layout import API_DIR, NOT_SLUG_DIRS, is_api_file, slug_dir  # is_api_file re-exported for the publisher
-from ..files import is_temp_name, make_dirs, write_atomic  # re-exported: the export's callers import them from here
+from ..files import ensure_mode, is_temp_name, make_dirs, write_atomic  # re-exported: the export's callers import them from here
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ class ApiWriter:
         # Comparing parsed JSON is much cheaper than pretty-printing (Python's indenting
         # encoder is slow) and decides most files of a re-export.
         if self.read_json(relative) == js_value(value):
+            ensure_mode(path)  # published by an older version with 0600: readable again
             self.log.unchanged.append(relative)
             return
         if write_atomic(path, dumps(value), self.staging):

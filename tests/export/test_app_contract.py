@@ -84,7 +84,7 @@ def export_run(tmp_path_factory):
     finally:
         os.umask(old_umask)
     db.close()
-    return {"out": out, "now": now, "first": first, "second": second, "pm": pm}
+    return {"out": out, "now": now, "first": first, "second": second, "pm": pm, "db": root / "db.sqlite"}
 
 
 def load(out: Path, relative: str):
@@ -159,3 +159,17 @@ def test_every_exported_file_is_world_readable(export_run):
             assert stat.S_IMODE(os.stat(Path(folder) / name).st_mode) == 0o644, f"{folder}/{name}"
             files += 1
     assert files > 168 + 3 * 23 and dirs > 8
+
+
+def test_files_an_older_version_left_0600_are_made_readable_without_rewriting(export_run):
+    out = export_run["out"]
+    private = ["api/manifest.json", "api/providers.json", app_hourly_paths(export_run["now"])[-1]]
+    for relative in private:
+        os.chmod(out / relative, 0o600)
+    db = Database.open_local(export_run["db"])
+    try:
+        again = export_api(db, _providers(), out, as_of=export_run["now"], pm=export_run["pm"])
+    finally:
+        db.close()
+    assert again.written == []
+    assert {relative: stat.S_IMODE(os.stat(out / relative).st_mode) for relative in private} == dict.fromkeys(private, 0o644)
