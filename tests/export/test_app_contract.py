@@ -91,6 +91,14 @@ def load(out: Path, relative: str):
     return json.loads((out / relative).read_text(encoding="utf-8"))
 
 
+def schema_errors(out: Path, family: str, value) -> list[str]:
+    """What the published JSON Schema of `family` (api/schema/) says about `value`."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load(out, f"api/schema/{family}.json"))
+    return [e.message for e in validator.iter_errors(value)]
+
+
 def test_a_first_visit_finds_every_hourly_file_and_a_second_export_writes_none(export_run):
     out, now = export_run["out"], export_run["now"]
     paths = app_hourly_paths(now)
@@ -99,7 +107,8 @@ def test_a_first_visit_finds_every_hourly_file_and_a_second_export_writes_none(e
     assert missing == []
     for relative in paths:
         entries = load(out, relative)
-        published_value(relative, entries)  # its family's model (the published schema) accepts it
+        published_value(relative, entries)  # its family's model accepts it, and its published schema
+        assert schema_errors(out, "spot", entries) == [], relative
         assert {e["metal"] for e in entries} == {"Gold", "Silver", "Platinum", "Palladium"}
         assert entries[-1]["timestamp"].startswith(relative[7:17].replace("/", "-"))  # what health reads
     assert set(paths) <= set(export_run["first"].written)
@@ -120,6 +129,10 @@ def test_the_app_names_every_dealer(export_run):
         assert profile.color.startswith("#") and profile.homepage.startswith("https://")
     assert meta["gainesvillecoins"]["name"] == "Gainesville Coins" and meta["providentmetals"]["name"] == "Provident Metals"
     assert meta[UNKNOWN_DEALER] == {"name": UNKNOWN_DEALER}  # no colour, no link: the app's own grey chip
+    # the published schema holds dealer names under `_vendor_meta` only, and no other `_` key
+    assert schema_errors(export_run["out"], "providers", {**providers, "_vendor_meta": meta}) == []
+    assert schema_errors(export_run["out"], "providers", {"ase": {"apmex": {"name": "APMEX"}}})
+    assert schema_errors(export_run["out"], "providers", {"_other": {}})
     # the published file reads back as the same providers (the `_vendor_meta` key is not a coin)
     again = parse_providers(load(export_run["out"], "api/providers.json"), "published")
     assert again.flat() == providers

@@ -6,6 +6,8 @@ files lack them, so a reader must not require them); everything else is the live
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, RootModel, model_validator
 
 from .base import ApiModel, Number
@@ -66,6 +68,17 @@ class VendorMeta(ApiModel):
 class Providers(RootModel[dict[str, dict[str, str] | dict[str, VendorMeta]]]):
     """`api/providers.json`: coin slug -> dealer -> the canonical product URL, and under
     `_vendor_meta` (the only key starting with `_`) dealer -> its display name, colour, home page."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        # The published schema says which key holds what (the union alone would accept dealer
+        # names under a coin): coins map dealer -> URL, `_vendor_meta` dealer -> VendorMeta.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        coins, meta = schema.pop("additionalProperties")["anyOf"]
+        schema["properties"] = {VENDOR_META_KEY: meta}
+        schema["patternProperties"] = {"^[^_]": coins}
+        schema["additionalProperties"] = False
+        return schema
 
     @model_validator(mode="after")
     def _meta_only_under_its_key(self) -> Providers:
