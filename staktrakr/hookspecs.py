@@ -108,7 +108,8 @@ def staktrakr_export_files(db: Any, as_of: str, coins: dict[str, Coin]) -> dict[
 def staktrakr_spot_price(db: Any, metal: str, since: str, until: str) -> dict[str, Any] | None:
     """Called by the export (melt values of the retail figures); return the newest spot reading
     of `metal` (gold, silver, ...) taken in [since, until] as {"spot": USD/oz, "timestamp": ISO
-    UTC}, or None. A spot feed plugin answers it from its own table."""
+    UTC}, or None. A spot feed plugin answers it from its own table. Metal `goldback` asks for
+    the Goldback rate (USD per G unit), which the Goldback plugin answers."""
 
 
 @hookspec

@@ -28,7 +28,8 @@ BACKFILL_DAYS = 8
 METALS = {"gold": 5019.58, "silver": 80.6, "platinum": 2018.69, "palladium": 1555.99}
 G1_RATE = 10.06
 UNKNOWN_DEALER = "localcoinshop"
-NO_ROWS_COIN = "goldback-utah-g5"
+NO_ROWS_COIN = "goldback-utah-g10"
+G5 = "goldback-utah-g5"
 
 
 def app_hourly_paths(now) -> list[str]:
@@ -40,10 +41,11 @@ def app_hourly_paths(now) -> list[str]:
 def _providers():
     """The bundled coins, plus a coin nobody has priced yet and a dealer no plugin describes."""
     rich = load_bundled_providers().rich()
-    rich["coins"][NO_ROWS_COIN] = {
-        "name": "G5 Utah Goldback (5/1000 oz gold)", "metal": "goldback", "weight_oz": 5,
-        "providers": [{"id": "apmex", "enabled": True, "url": "https://www.apmex.com/product/goldback-g5"}],
-    }  # fmt: skip
+    for slug, g in ((G5, 5), (NO_ROWS_COIN, 10)):
+        rich["coins"][slug] = {
+            "name": f"G{g} Utah Goldback ({g}/1000 oz gold)", "metal": "goldback", "weight_oz": g,
+            "providers": [{"id": "apmex", "enabled": True, "url": f"https://www.apmex.com/product/goldback-g{g}"}],
+        }  # fmt: skip
     rich["coins"]["ase"]["providers"].append({"id": UNKNOWN_DEALER, "enabled": True, "url": "https://localcoinshop.example/ase"})
     return parse_providers(rich, "test")
 
@@ -75,6 +77,7 @@ def export_run(tmp_path_factory):
     for i, dealer in enumerate(["apmex", "jmbullion", "sdbullion"]):
         add(db, "ase", dealer, iso_ms(recent + timedelta(seconds=i)), 90.0 + i)
         add(db, "goldback-utah-g1", dealer, iso_ms(recent + timedelta(seconds=i)), 12.49 + i)
+    add(db, G5, "apmex", iso_ms(recent), 62.45)
     pm = build_plugin_manager(load_config(environ={}))
     out = root / "out"
     old_umask = os.umask(0o077)  # a cron job's strict umask must not make the API unreadable
@@ -144,7 +147,8 @@ def test_coins_meta_names_every_listed_coin_including_one_without_rows(export_ru
     assert set(manifest["coins_meta"]) == set(manifest["coins"])
     for slug, meta in manifest["coins_meta"].items():
         assert meta["name"] and meta["metal"] in {"gold", "silver", "platinum", "palladium", "goldback"} and meta["weight"] > 0, slug
-    assert manifest["coins_meta"][NO_ROWS_COIN] == {"name": "G5 Utah Goldback (5/1000 oz gold)", "metal": "goldback", "weight": 5}
+    assert manifest["coins_meta"][NO_ROWS_COIN] == {"name": "G10 Utah Goldback (10/1000 oz gold)", "metal": "goldback", "weight": 10}
+    assert "goldback-utah-g1" in manifest["coins_meta"] and "ase" in manifest["coins_meta"]
 
 
 def test_goldback_figures_are_measured_against_the_goldback_rate(export_run):
@@ -154,6 +158,10 @@ def test_goldback_figures_are_measured_against_the_goldback_rate(export_run):
     apmex = latest["vendors"]["apmex"]
     assert apmex["per_oz"] == 12.49  # per G unit, comparable with g1_usd (not 12,490 per ounce of gold)
     assert apmex["premium_pct"] == round((12.49 - G1_RATE) / G1_RATE * 100, 2)
+    g5 = load(export_run["out"], f"api/{G5}/latest.json")
+    assert g5["melt_value"] == round(5 * G1_RATE, 2)  # g1_usd x denomination
+    assert g5["vendors"]["apmex"]["per_oz"] == 12.49
+    assert g5["vendors"]["apmex"]["premium_pct"] == round((62.45 - 5 * G1_RATE) / (5 * G1_RATE) * 100, 2)
     summary = load(export_run["out"], "api/latest.json")["coins"]["goldback-utah-g1"]
     assert summary["melt_value"] == G1_RATE and summary["lowest_premium_pct"] == apmex["premium_pct"]
     # bullion stays against spot
