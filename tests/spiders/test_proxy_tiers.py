@@ -133,7 +133,8 @@ def _crawl(tmp_path: Path, sites: SampleSites, paths: list[str], tiers: list[str
         args = ("-s", f"PROXY_TIERS={','.join(tiers)}", *args)
     else:
         env["PROXY_TIERS"] = ",".join(tiers)  # as in production
-    return scrapy("crawl", "retail", *args, env=env)
+    # LOG_LEVEL=DEBUG: Scrapy's stats dump, which the proxy figures are read from, shows only at DEBUG (staktrakr/logs.py).
+    return scrapy("crawl", "retail", "-s", "LOG_LEVEL=DEBUG", *args, env=env)
 
 
 def _rows(db_path: Path) -> dict[tuple[str, str], dict]:

@@ -36,7 +36,8 @@ def test_script_rendered_pages_read_like_a_person_and_the_browser_need_is_rememb
         env = {"STAKTRAKR_PROVIDERS": str(providers)}
 
         # Run 1, nothing known: every page that needs the browser gets it, and the dealers learn.
-        first = scrapy("crawl", "retail", env=env)
+        # LOG_LEVEL=DEBUG: Scrapy's stats dump (the browser's wait figures) shows only at DEBUG (staktrakr/logs.py).
+        first = scrapy("crawl", "retail", "-s", "LOG_LEVEL=DEBUG", env=env)
         assert first.returncode == 0, first.stderr[-3000:]
         rows = _newest(config.STAKTRAKR_DB)
         assert len(rows) == len(TRUTH)
