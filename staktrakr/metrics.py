@@ -37,6 +37,13 @@ from .timeutil import iso_ms, parse_time, utcnow
 logger = logging.getLogger(__name__)
 
 OBSERVATION_WINDOW = timedelta(hours=24)
+# The core's columns of poller_runs (and the query's row number); any other numeric column was
+# added by a plugin's migration and is exported as its own gauge.
+CORE_RUN_COLUMNS = frozenset({
+    "run_id", "poller_id", "job", "started_at", "finished_at", "status", "finish_reason", "total", "captured", "failures",
+    "ok_count", "out_of_stock_count", "wrong_product_count", "blocked_count", "no_price_count", "error_count",
+    "duration_s", "error", "shard", "rn",
+})  # fmt: skip
 # A scrape must not hang while a crawl holds the database file: give up and say so instead.
 DB_LOCK_TIMEOUT_S = 10.0
 
@@ -108,8 +115,9 @@ class StaktrakrCollector(Collector):
         targets = GaugeMetricFamily("staktrakr_last_run_targets", "Targets of the last finished run.", labels=["poller", "job"])
         captured = GaugeMetricFamily("staktrakr_last_run_captured", "Targets of the last finished run that were ok or out of stock.", labels=["poller", "job"])
         failed = GaugeMetricFamily("staktrakr_last_run_failures", "Targets of the last finished run that failed.", labels=["poller", "job"])
-        vision_calls = GaugeMetricFamily("staktrakr_last_run_vision_calls", "Gemini calls of the last finished run (absent when vision was off).", labels=["poller", "job"])
-        vision_cost = GaugeMetricFamily("staktrakr_last_run_vision_cost_usd", "Estimated Gemini cost of the last finished run.", labels=["poller", "job"])
+        # Plugins' own run columns (hook staktrakr_run_figures, e.g. vision_calls): one gauge
+        # each, named after the column, present only for runs that recorded it.
+        plugin_figures: dict[str, GaugeMetricFamily] = {}
         for row in last_runs:
             labels = [row["poller_id"], row["job"]]
             duration.add_metric(labels, row["duration_s"] or 0.0)
@@ -117,9 +125,15 @@ class StaktrakrCollector(Collector):
             targets.add_metric(labels, row["total"])
             captured.add_metric(labels, row["captured"])
             failed.add_metric(labels, row["failures"])
-            if row.get("vision_calls") is not None:
-                vision_calls.add_metric(labels, row["vision_calls"])
-                vision_cost.add_metric(labels, row.get("vision_cost_usd") or 0.0)
+            for column, value in row.items():
+                if column in CORE_RUN_COLUMNS or isinstance(value, bool) or not isinstance(value, int | float):
+                    continue
+                gauge = plugin_figures.get(column)
+                if gauge is None:
+                    gauge = plugin_figures[column] = GaugeMetricFamily(
+                        f"staktrakr_last_run_{column}", f"poller_runs.{column} of the last finished run (a plugin's figure).", labels=["poller", "job"]
+                    )
+                gauge.add_metric(labels, value)
 
         observed = GaugeMetricFamily(
             "staktrakr_observations_24h", "Retail observations of the last 24 hours per dealer and status.",
@@ -130,13 +144,13 @@ class StaktrakrCollector(Collector):
 
         success = GaugeMetricFamily(
             "staktrakr_last_success_timestamp_seconds",
-            "Newest success per feed and poller (Unix time): retail ok observation, spot reading, Goldback rate.",
+            "Newest success per feed and poller (Unix time): retail ok observation; other feeds' newest run that captured something.",
             labels=["feed", "poller"],
         )  # fmt: skip
         for row in last_success:
             if row["at"]:
                 success.add_metric([row["feed"], row["poller_id"]], parse_time(row["at"]).timestamp())
-        return [runs, duration, finished, targets, captured, failed, vision_calls, vision_cost, observed, success]
+        return [runs, duration, finished, targets, captured, failed, *plugin_figures.values(), observed, success]
 
     # -- published files ------------------------------------------------------------------------
 
