@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from staktrakr.plugin_manager import get_plugin_manager
 from staktrakr.status import build_status
 from staktrakr.store import Database
 from staktrakr.timeutil import iso_ms
@@ -14,7 +15,7 @@ from staktrakr.timeutil import iso_ms
 from . import incidents as store
 from .conditions import dealer_conditions, feed_conditions, poller_conditions
 from .incidents import Condition
-from .price_events import low_price_conditions, price_move_conditions
+from .price_events import SpotAt, low_price_conditions, price_move_conditions
 from .settings import AlertSettings
 
 Send = Callable[[str, str], bool]
@@ -28,13 +29,24 @@ class AlertPass:
     unsent: list[str] = field(default_factory=list)  # tried again by the next pass
 
 
+def _spot_at(db: Database) -> SpotAt:
+    """Spot prices from whichever feed plugin answers (the export asks the same way)."""
+    pm = get_plugin_manager()
+
+    def spot_at(metal: str, since: str, until: str) -> float | None:
+        row = pm.hook.staktrakr_spot_price(db=db, metal=metal, since=since, until=until)
+        return float(row["spot"]) if row else None
+
+    return spot_at
+
+
 def conditions_now(db: Database, now: datetime, settings: AlertSettings) -> list[Condition]:
     status = build_status(db, now)
     return [
         *dealer_conditions(db, status, now, settings),
         *feed_conditions(status),
         *poller_conditions(status, now, settings),
-        *low_price_conditions(db, now),
+        *low_price_conditions(db, now, _spot_at(db)),
         *price_move_conditions(db, now, settings),
     ]
 

@@ -74,3 +74,32 @@ def test_alert_urls_are_a_secret_and_a_bad_one_is_one_clear_line(tmp_path):
     assert verbose.returncode == 0 and "Loaded JSON URL" in verbose.stderr and "hunter2" not in verbose.stdout + verbose.stderr
     bad_time = staktrakr("alert", "--now", "yesterday")
     assert bad_time.returncode == 2 and "not an ISO-8601 time: 'yesterday'" in bad_time.stderr
+
+
+def _spot(db, at: datetime, gold: float) -> None:
+    from staktrakr.plugins.spot.store import SpotReading, insert_spot_readings
+    from staktrakr.timeutil import floor_15, iso_ms
+
+    stamp = iso_ms(at)
+    insert_spot_readings(db, [SpotReading(id=f"test-gold-{stamp}", poller_id="test", metal="gold", spot=gold, source="test",
+                                          timestamp=stamp, timestamp_floor=iso_ms(floor_15(at)), scraped_at=stamp)])  # fmt: skip
+
+
+def test_a_cheap_coin_is_judged_by_its_premium_when_spot_is_known(db):
+    # Gold fell 10 % over the month and the dealers' prices with it: today's price is the month's
+    # lowest, yet its premium is the usual one. Then a price whose premium really is low.
+    for day in range(1, 21):
+        gold = 4000.0 + 20 * day  # 4,020 yesterday ... 4,400 twenty days ago
+        _spot(db, NOW - timedelta(days=day, hours=1), gold)
+        attempt(db, NOW - timedelta(days=day), "a", Status.ok, coin="age", price=round(gold * 1.05 + day % 3, 2))
+    _spot(db, NOW - timedelta(hours=1), 4000.0)
+    attempt(db, NOW - timedelta(minutes=20), "a", Status.ok, coin="age", price=4201.0)  # +5.0 %: usual
+    settings = AlertSettings()
+    with Receiver() as receiver:
+        usual = alert_pass(db, NOW, settings, "test", Notifier([receiver.alert_url]).send)
+        assert "price-low:age" not in usual.opened  # by price alone it would be: under every day's low
+        attempt(db, NOW - timedelta(minutes=10), "b", Status.ok, coin="age", price=4080.0)  # +2.0 %
+        cheap = alert_pass(db, NOW + timedelta(minutes=5), settings, "test", Notifier([receiver.alert_url]).send)
+    assert cheap.opened == ["price-low:age"]
+    body = {p["title"]: p["message"] for p in receiver.posts}["[staktrakr] price-low age: problem"]
+    assert "age at 4,080.00 (b), premium +2.0 % under its 30-day 10th percentile +5.0 %" in body
