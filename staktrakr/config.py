@@ -122,6 +122,15 @@ class Config(BaseModel):
         return bool(self.TURSO_DATABASE_URL)
 
 
+def http_url(value: str) -> str:
+    """An http(s) base URL without its trailing slash: the rule for every URL variable (the core's
+    and plugins' sections use it in their validators, so the message is the same everywhere)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/")
+
+
 def parse_flag(value: Any) -> bool:
     """An on/off value from the environment, a setting or a spider argument."""
     if isinstance(value, bool):

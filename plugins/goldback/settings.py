@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from staktrakr.config import http_url
 
 from .page import GoldbackRateError
 
@@ -31,10 +32,7 @@ class GoldbackSettings(BaseModel):
     @field_validator("GOLDBACK_URL")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
+        return http_url(value)
 
 
 def goldback_band(settings: Any) -> tuple[float, float]:

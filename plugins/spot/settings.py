@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from staktrakr.config import http_url
 
 # USD per troy ounce outside which an API value is garbage (an un-inverted rate, a unit change).
 DEFAULT_SANE_BOUNDS: dict[str, tuple[float, float]] = {
@@ -51,14 +52,6 @@ class SpotSettings(BaseModel):
     @classmethod
     def _http_url(cls, value: str) -> str:
         return http_url(value)
-
-
-def http_url(value: str) -> str:
-    """An http(s) base URL without its trailing slash (the core's rule for its own URLs)."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an http:// or https:// URL")
-    return value.rstrip("/")
 
 
 def number(value: Any) -> float | None:

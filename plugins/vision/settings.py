@@ -9,11 +9,10 @@ priority: `-s VISION_MAX_CALLS=10` or a project's settings.py still win.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from staktrakr.config import parse_flag
+from staktrakr.config import http_url, parse_flag
 
 
 class VisionSettings(BaseModel):
@@ -35,10 +34,7 @@ class VisionSettings(BaseModel):
     def _base_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
+        return http_url(value)
 
 
 DEFAULTS: dict[str, Any] = {

@@ -4,9 +4,10 @@ settings with their defaults."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from staktrakr.config import http_url
 
 METALS = ("gold", "silver", "platinum", "palladium")
 SYMBOLS = {"gold": "XAU", "silver": "XAG", "platinum": "XPT", "palladium": "XPD"}
@@ -22,10 +23,7 @@ class BackupSpotSettings(BaseModel):
     @field_validator("BACKUP_SPOT_URL")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
+        return http_url(value)
 
 
 def default_settings() -> dict[str, Any]:
