@@ -30,6 +30,7 @@ from pathlib import Path
 
 from staktrakr.catalogue import catalogue_coin
 from staktrakr_samples.server import SITES, SampleSites, SiteConfig
+from staktrakr_samples.storefront import script_rendered
 from staktrakr.store import Database
 
 # Page templates from the sample dealers; the farm's dealers have their own ids (plain HTTP,
@@ -37,21 +38,6 @@ from staktrakr.store import Database
 TEMPLATES = ["apmex/ase.html", "jmbullion/ase.html", "sdbullion/ase.html", "monumentmetals/ase.html", "herobullion/ase.html",
              "providentmetals/ase.html", "summitmetals/ase.html", "gainesvillecoins/ase.html", "bullionexchanges/maple-silver.html"]
 DEALERS = [f"farm{i + 1:02d}" for i in range(len(TEMPLATES))]
-
-
-def script_rendered(html: str, delay_ms: int) -> str:
-    """The page as a client-rendered storefront: its body is built by a script `delay_ms` after
-    `load` (an empty app root with a skeleton until then)."""
-    body = re.search(r"(<body[^>]*>)(.*)(</body>)", html, re.DOTALL)
-    assert body is not None
-    content = re.sub(r"<script\b.*?</script>", "", body.group(2), flags=re.DOTALL)
-    script = (
-        "<script>window.addEventListener('load', function () { setTimeout(function () {"
-        f"document.getElementById('app').innerHTML = {json.dumps(content)};"
-        f"}}, {delay_ms}); }});</script>"
-    )
-    app = '<div id="app"><div class="skeleton">Loading&hellip;</div></div>'
-    return html[: body.start()] + body.group(1) + app + script + body.group(3) + html[body.end() :]
 
 
 def build_farm(dealers: int, browser_dealers: int, targets: int, render: tuple[float, float]) -> tuple[dict[str, str], dict, dict[str, float]]:

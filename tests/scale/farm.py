@@ -5,14 +5,13 @@ plugin describes), installed as pip would: a module and a dist-info with the ent
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from staktrakr.catalogue import catalogue_coin
 from staktrakr_samples.server import SITES, load_truth
+from staktrakr_samples.storefront import script_rendered
 
 # Sample dealers with a known in-stock price for both coins; their pages read the same under
 # another dealer id (the generic profile).
@@ -54,21 +53,6 @@ class Farm:
         (info / "METADATA").write_text("Metadata-Version: 2.1\nName: staktrakr-scale-farm\nVersion: 1.0\n", encoding="utf-8")
         (info / "entry_points.txt").write_text("[staktrakr]\nscale_farm = staktrakr_scale_farm\n", encoding="utf-8")
         return str(folder)
-
-
-def script_rendered(html: str, delay_ms: int) -> str:
-    """The page as a client-rendered storefront: an empty app root until a script fills it in,
-    `delay_ms` after `load`. Only a browser reads its price."""
-    body = re.search(r"(<body[^>]*>)(.*)(</body>)", html, re.DOTALL)
-    assert body is not None
-    content = re.sub(r"<script\b.*?</script>", "", body.group(2), flags=re.DOTALL)
-    script = (
-        "<script>window.addEventListener('load', function () { setTimeout(function () {"
-        f"document.getElementById('app').innerHTML = {json.dumps(content)};"
-        f"}}, {delay_ms}); }});</script>"
-    )
-    app = '<div id="app"><div class="skeleton">Loading&hellip;</div></div>'
-    return html[: body.start()] + body.group(1) + app + script + body.group(3) + html[body.end() :]
 
 
 def build_farm(dealers: int, browser_dealers: int, render_ms: int = 300) -> Farm:
