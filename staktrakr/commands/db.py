@@ -58,7 +58,7 @@ def db_sync(ctx: CommandContext, push_only: bool, pull_only: bool) -> None:
 @pass_context
 def db_status(ctx: CommandContext, as_json: bool) -> None:
     """Row counts per table and the last run of each job of each poller."""
-    from ..status.queries import last_run_per_job
+    from ..store.runs import last_run_per_job
     from ..store import open_database
     from ..store.snapshots import count_rows
 
@@ -66,7 +66,7 @@ def db_status(ctx: CommandContext, as_json: bool) -> None:
         # Every table, the plugins' included: the core does not list what plugins own.
         tables = [t for t in database.table_names() if t not in ("schema_migrations", "plugin_migrations")]
         counts = {t: count_rows(database, t) for t in tables}
-        runs = [{k: v for k, v in r.items() if k != "rn"} for r in last_run_per_job(database)]
+        runs = last_run_per_job(database)
         version = database.schema_version()
         backlog = database.backlog()
     sync = {"enabled": database.synced, "remote": redact_url(ctx.config.TURSO_DATABASE_URL or "") or None, "backlog": backlog}

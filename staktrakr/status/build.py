@@ -10,6 +10,7 @@ from typing import Any
 from ..medians import upper_median
 from ..store import Database
 from ..store.render_modes import learned_render_modes
+from ..store.runs import last_run_per_job
 from ..timeutil import iso_ms, parse_time
 from . import queries
 from .model import DealerStatus, FeedStatus, PollerStatus, Shares, StatusFile
@@ -122,6 +123,6 @@ def build_status(
             generated_at=until,
             dealers=dealer_statuses(db, as_of, targets),
             feeds=feed_statuses(db, as_of, thresholds),
-            pollers=[_poller(r) for r in queries.last_run_per_job(db, until)],
+            pollers=[_poller(r) for r in last_run_per_job(db, until)],
             recent_runs=[_poller(r) for r in queries.newest_runs(db, until, RECENT_RUNS)],
         )

@@ -90,16 +90,5 @@ def jobs_seen(db: Database) -> list[str]:
     return [r["job"] for r in db.query("SELECT DISTINCT job FROM poller_runs ORDER BY job")]
 
 
-def last_run_per_job(db: Database, until: str = "9999") -> list[dict[str, Any]]:
-    """The newest run of each (poller, job, shard) started by `until` (default: any time)."""
-    return db.query(
-        """SELECT * FROM (
-               SELECT r.*, ROW_NUMBER() OVER (PARTITION BY poller_id, job, shard ORDER BY started_at DESC) AS rn
-               FROM poller_runs r WHERE started_at <= ?)
-           WHERE rn = 1 ORDER BY poller_id, job, shard""",
-        (until,),
-    )
-
-
 def newest_runs(db: Database, until: str, limit: int) -> list[dict[str, Any]]:
     return db.query("SELECT * FROM poller_runs WHERE started_at <= ? ORDER BY started_at DESC LIMIT ?", (until, limit))

@@ -62,14 +62,16 @@ def get_run(db: Database, run_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def last_run_per_poller(db: Database) -> list[dict[str, Any]]:
-    """The newest run of each poller, and of each shard of a sharded poller group."""
-    return db.query(
+def last_run_per_job(db: Database, until: str = "9999") -> list[dict[str, Any]]:
+    """The newest run of each (poller, job, shard) started by `until` (default: any time)."""
+    rows = db.query(
         """SELECT * FROM (
-               SELECT r.*, ROW_NUMBER() OVER (PARTITION BY poller_id, shard ORDER BY started_at DESC) AS rn
-               FROM poller_runs r)
-           WHERE rn = 1 ORDER BY poller_id, shard"""
+               SELECT r.*, ROW_NUMBER() OVER (PARTITION BY poller_id, job, shard ORDER BY started_at DESC, run_id DESC) AS rn
+               FROM poller_runs r WHERE started_at <= ?)
+           WHERE rn = 1 ORDER BY poller_id, job, shard""",
+        (until,),
     )
+    return [{k: v for k, v in row.items() if k != "rn"} for row in rows]
 
 
 def runs_of_shards(db: Database, job: str, since: str) -> list[dict[str, Any]]:

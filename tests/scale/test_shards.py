@@ -14,7 +14,7 @@ from staktrakr.errors import ConfigError
 from staktrakr.models import Coin, Target
 from staktrakr.shards import assignment, shard_of, shard_of_dealer, shard_states, shard_targets
 from staktrakr.store import Database
-from staktrakr.store.runs import close_orphaned_runs, last_run_per_poller, start_run
+from staktrakr.store.runs import close_orphaned_runs, last_run_per_job, start_run
 
 from staktrakr.timeutil import iso_ms, parse_time, utcnow
 
@@ -111,7 +111,7 @@ def test_each_shard_has_its_own_run_row_and_never_closes_a_sibling_as_orphaned(c
         # shard 1 starts its next run under its lock: only its own old run is an orphan
         assert close_orphaned_runs(db, "cloud", "retail", "2026-03-01T10:15:00.000Z", "2026-03-01T10:15:00.000Z", shard="1/2") == 1
         assert close_orphaned_runs(db, "home", "retail", "2026-03-01T10:15:00.000Z", "2026-03-01T10:15:00.000Z") == 1
-        runs = {(r["poller_id"], r["shard"]): r["status"] for r in last_run_per_poller(db)}
+        runs = {(r["poller_id"], r["shard"]): r["status"] for r in last_run_per_job(db)}
     assert runs == {("cloud", "0/2"): "running", ("cloud", "1/2"): "error", ("home", None): "error"}
 
 
