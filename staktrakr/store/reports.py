@@ -100,12 +100,13 @@ def observation_counts(db: Database, since: str) -> list[dict[str, Any]]:
 
 def last_success_per_feed(db: Database) -> list[dict[str, Any]]:
     """(feed, poller_id, at): the newest retail `ok` observation per poller, and for every other
-    feed (spot, Goldback, a plugin's) the end of its newest run that captured something. Runs are
+    feed (spot, Goldback, a plugin's) the end of its newest run that captured something (what
+    status.json calls its last good run). Runs are
     a core table: the core reads no plugin's tables."""
     return db.query(
         """SELECT 'retail' AS feed, poller_id, MAX(scraped_at) AS at FROM price_snapshots WHERE status = 'ok' GROUP BY poller_id
            UNION ALL SELECT job, poller_id, MAX(finished_at) FROM poller_runs
-               WHERE job <> 'retail' AND job NOT LIKE 'retail-%' AND captured > 0 AND finished_at IS NOT NULL
+               WHERE job <> 'retail' AND job NOT LIKE 'retail-%' AND status IN ('ok', 'partial') AND captured > 0 AND finished_at IS NOT NULL
                GROUP BY job, poller_id
            ORDER BY 1, 2"""
     )
