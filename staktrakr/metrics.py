@@ -32,18 +32,15 @@ from .health import FeedStatus, check_health, collect_checks
 from .plugin_manager import get_plugin_manager
 from .store import Database
 from .store import reports as queries
+from .store.migrations import core_columns
 from .timeutil import iso_ms, parse_time, utcnow
 
 logger = logging.getLogger(__name__)
 
 OBSERVATION_WINDOW = timedelta(hours=24)
-# The core's columns of poller_runs (and the query's row number); any other numeric column was
-# added by a plugin's migration and is exported as its own gauge.
-CORE_RUN_COLUMNS = frozenset({
-    "run_id", "poller_id", "job", "started_at", "finished_at", "status", "finish_reason", "total", "captured", "failures",
-    "ok_count", "out_of_stock_count", "wrong_product_count", "blocked_count", "no_price_count", "error_count",
-    "duration_s", "error", "shard", "rn",
-})  # fmt: skip
+# Any other numeric column of poller_runs was added by a plugin's migration and is exported as
+# its own gauge ("rn": the query's row number).
+CORE_RUN_COLUMNS = core_columns("poller_runs") | {"rn"}
 # A scrape must not hang while a crawl holds the database file: give up and say so instead.
 DB_LOCK_TIMEOUT_S = 10.0
 

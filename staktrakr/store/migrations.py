@@ -6,6 +6,7 @@ pollers sync into one Turso database where equal keys overwrite each other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -196,3 +197,17 @@ def set_plugin_migrations(source: Callable[[], list[Migration]]) -> None:
 
 def plugin_migrations() -> list[Migration]:
     return list(_plugin_source())
+
+
+def core_columns(table: str) -> frozenset[str]:
+    """The columns the core's migrations give `table` (a plugin's migration may add more)."""
+    found: set[str] = set()
+    create = re.compile(rf"CREATE TABLE IF NOT EXISTS {table} \((.*)\)", re.DOTALL)
+    add = re.compile(rf"ALTER TABLE {table} ADD COLUMN (\w+)")
+    for migration in CORE_MIGRATIONS:
+        for statement in migration.statements:
+            if match := create.match(statement.strip()):
+                found.update(line.split()[0] for line in match.group(1).split(",") if line.split())
+            elif match := add.match(statement.strip()):
+                found.add(match.group(1))
+    return frozenset(found)

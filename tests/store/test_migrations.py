@@ -46,3 +46,13 @@ def test_failures_get_their_own_row_and_ids_never_collide(db):
         {"poller_id": "api", "status": "blocked", "reason": "HTTP 403"},
         {"poller_id": "home", "status": "blocked", "reason": "HTTP 403"},
     ]
+
+
+def test_the_snapshot_model_and_the_core_schema_name_the_same_columns():
+    # Snapshot.from_item writes CORE_COLUMNS; the core's migrations create them (plugins add theirs).
+    from staktrakr.store.migrations import core_columns
+    from staktrakr.store.snapshots import CORE_COLUMNS
+
+    assert core_columns("price_snapshots") == set(CORE_COLUMNS)
+    assert {"run_id", "total", "captured", "shard"} <= core_columns("poller_runs")
+    assert "vision_calls" not in core_columns("poller_runs")  # the vision plugin's own column
